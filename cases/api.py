@@ -1,0 +1,69 @@
+"""Children in the JSON API, through the same selector as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cases.models import AccessEvent, Child
+from cases.selectors import child_list, children_visible_to
+from cases.services import access_record
+from institutions.api import ScopedAPIMixin
+from institutions.selectors import signed_in_user
+
+
+class ChildSummarySerializer(serializers.ModelSerializer):
+    """The columns of a child in a list or a minimal file."""
+
+    residence_region = serializers.CharField(source="residence_region_id")
+    household_region = serializers.CharField(source="household_region_id")
+    residence_region_name = serializers.CharField(source="residence_region.name")
+    school = serializers.CharField(source="school.name", default=None)
+
+    class Meta:
+        model = Child
+        fields = [
+            "id",
+            "record_number",
+            "name",
+            "sex",
+            "birth_date",
+            "residence_region",
+            "residence_region_name",
+            "household_region",
+            "school",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema(tags=["children"])
+class ChildViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """Children visible to the caller; a child out of scope answers 404."""
+
+    scope_selector = children_visible_to
+    serializer_class = ChildSummarySerializer
+
+    def get_queryset(self) -> QuerySet[Child]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Child.objects.none()
+        if self.action == "list":
+            return child_list(
+                user=signed_in_user(self.request), search=self.request.query_params.get("q", "")
+            )
+        return super().get_queryset().select_related("residence_region", "school")
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        child = self.get_object()
+        access_record(
+            user=signed_in_user(request),
+            action=AccessEvent.Action.API_VIEW,
+            child=child,
+            request=request._request,
+        )
+        return Response(self.get_serializer(child).data)

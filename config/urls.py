@@ -1,0 +1,41 @@
+"""Top-level URLs: pages, accounts, the API and the administrators' site."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from cases.api import ChildViewSet
+from institutions import views as institution_views
+from institutions.admin import site as admin_site
+from institutions.api import IsVerifiedStaff
+from institutions.forms import LoginForm
+
+router = DefaultRouter()
+router.register("children", ChildViewSet, basename="child")
+
+urlpatterns = [
+    path("", institution_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", institution_views.two_factor_setup, name="two_factor_setup"),
+    path(
+        "accounts/two-factor/verify/", institution_views.two_factor_verify, name="two_factor_verify"
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("children/", include("cases.urls")),
+    path("api/v1/", include(router.urls)),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[IsVerifiedStaff]),
+        name="api_schema",
+    ),
+    path("admin/", admin_site.urls),
+    path("healthz", institution_views.healthz, name="healthz"),
+]

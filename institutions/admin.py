@@ -1,0 +1,81 @@
+"""The admin site: for system and security administrators only, never for children's files."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from institutions.models import Agency, Institution, Membership, Region, User
+from institutions.selectors import scope_for
+from institutions.twofactor import two_factor_step
+
+
+class XinqiaoAdminSite(admin.AdminSite):
+    """Admin for administrator roles that have passed any two-factor step they owe."""
+
+    site_header = _("Xinqiao administration")
+    site_title = _("Xinqiao administration")
+    index_title = _("Organisations, users and roles")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(
+            user.is_active
+            and user.is_staff
+            and scope_for(user).may_use_admin_site
+            and two_factor_step(user) is None
+        )
+
+
+site = XinqiaoAdminSite(name="admin")
+
+
+class NoDeleteMixin:
+    """Nothing is hard-deleted from the admin either: records are deactivated instead."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Region, site=site)
+class RegionAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["parent"]
+    show_full_result_count = False
+
+
+@admin.register(Agency, site=site)
+class AgencyAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["name", "kind", "region", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "region__code"]
+    raw_id_fields = ["region"]
+
+
+@admin.register(Institution, site=site)
+class InstitutionAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["name", "kind", "region", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "region__code"]
+    raw_id_fields = ["region", "supervising_agency"]
+
+
+@admin.register(Membership, site=site)
+class MembershipAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["user", "role", "agency", "institution", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user", "agency", "institution"]
+
+
+@admin.register(User, site=site)
+class XinqiaoUserAdmin(NoDeleteMixin, UserAdmin):
+    list_display = ["username", "display_name", "is_active", "is_staff", "last_login"]
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        (_("Profile"), {"fields": ("display_name", "phone", "is_demo")}),
+    )

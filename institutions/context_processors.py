@@ -1,0 +1,33 @@
+"""Navigation by role: each user sees the menu entries their permissions and scope allow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from institutions.selectors import scope_for
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    items: list[dict[str, Any]] = []
+    if user.is_authenticated:
+        scope = scope_for(user)
+        items.append({"label": _("Work list"), "url": reverse("home"), "icon": "house"})
+        if user.has_perm("cases.view_child"):
+            items.append(
+                {"label": _("Children"), "url": reverse("cases:child_list"), "icon": "people"}
+            )
+        if scope.may_use_admin_site:
+            items.append(
+                {"label": _("Administration"), "url": reverse("admin:index"), "icon": "gear"}
+            )
+    return {
+        "nav_items": items,
+        "demo_mode": settings.DJANGO_ENV != "production",
+        "request_path": request.path,
+    }

@@ -1,0 +1,102 @@
+"""Session safety: idle sign-out, the two-factor step, and response security headers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from institutions.twofactor import two_factor_step
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+# Only rewrite the session timestamp this often: fewer writes, same effect.
+_TOUCH_EVERY_SECONDS = 30
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+class IdleTimeoutMiddleware:
+    """Signs a user out after SESSION_IDLE_TIMEOUT without a request."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            last = request.session.get("last_activity")
+            limit = settings.SESSION_IDLE_TIMEOUT.total_seconds()
+            if last is not None and now - float(last) > limit:
+                logout(request)
+                minutes = int(limit // 60)
+                text = _("You were signed out after %(minutes)d minutes without activity.") % {
+                    "minutes": minutes
+                }
+                if _is_api(request):
+                    return JsonResponse({"detail": text}, status=401)
+                messages.info(request, text)
+                response = redirect_to_login(request.get_full_path())
+                if getattr(request, "htmx", False):
+                    response["HX-Redirect"] = response["Location"]
+                return response
+            if last is None or now - float(last) > _TOUCH_EVERY_SECONDS:
+                request.session["last_activity"] = now
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """Sends a signed-in user who owes a two-factor step there before anything else."""
+
+    ALLOWED_URL_NAMES = ("two_factor_setup", "two_factor_verify", "logout", "set_language")
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        step = two_factor_step(request.user)  # type: ignore[arg-type]
+        if step is not None and not self._allowed(request):
+            if _is_api(request):
+                return JsonResponse(
+                    {"detail": _("Two-factor authentication is required first.")}, status=403
+                )
+            return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        if request.path.startswith(settings.STATIC_URL):
+            return True
+        return any(request.path == reverse(name) for name in self.ALLOWED_URL_NAMES)
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy and Permissions-Policy: everything the page loads is our own."""
+
+    CSP = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'self'; object-src 'none'"
+    )
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", self.CSP)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.user.is_authenticated:
+            # Children's records must not linger in shared browsers' caches.
+            response.setdefault("Cache-Control", "no-store")
+        return response

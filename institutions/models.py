@@ -1,0 +1,296 @@
+"""Organisations (regions, agencies, institutions), the staff who work in them and their roles."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from institutions.roles import Role
+
+# Code lengths of the statistical division levels: province, city, county, township, village.
+LEVEL_LENGTHS = (2, 4, 6, 9, 12)
+_CODE_RE = re.compile(r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$")
+
+
+def normalize_region_code(raw: str) -> str:
+    """Turn a code as published (12 digits, zero-padded) or already short into its short form.
+
+    `110101000000` (a county) becomes `110101`; `990101001` stays as it is.
+    """
+    code = raw.strip()
+    if not code.isdigit():
+        raise ValueError(_("A region code has only digits."))
+    if len(code) == 12:
+        for length in LEVEL_LENGTHS[:-1]:
+            if set(code[length:]) == {"0"}:
+                return code[:length]
+        return code
+    if len(code) not in LEVEL_LENGTHS:
+        raise ValueError(_("A region code has 2, 4, 6, 9 or 12 digits."))
+    return code
+
+
+def validate_region_code(value: str) -> None:
+    if not _CODE_RE.match(value or ""):
+        raise ValidationError(
+            _("%(value)s is not a region code (2, 4, 6, 9 or 12 digits)."),
+            params={"value": value},
+            code="invalid_region_code",
+        )
+
+
+class User(AbstractUser):
+    """A person who signs in; what they may see and do comes from their memberships."""
+
+    display_name = models.CharField(_("display name"), max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    is_demo = models.BooleanField(
+        _("demo account"),
+        default=False,
+        help_text=_("Created by seed_demo; exempt from two-factor enrolment outside production."),
+    )
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_username()
+
+
+class Region(models.Model):
+    """A node of the statistical division tree; a subtree is every code with this code as prefix."""
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("Province")
+        CITY = 2, _("City")
+        COUNTY = 3, _("County")
+        TOWNSHIP = 4, _("Township")
+        VILLAGE = 5, _("Village")
+
+    code = models.CharField(
+        _("code"), max_length=12, primary_key=True, validators=[validate_region_code]
+    )
+    name = models.CharField(_("name"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subregions",
+    )
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+        # `code LIKE '990101%'` (a whole subtree) uses the varchar_pattern_ops index Django adds
+        # to every varchar key, whatever the database collation.
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$"),
+                name="region_code_digits",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(level=1, code__regex=r"^\d{2}$")
+                    | models.Q(level=2, code__regex=r"^\d{4}$")
+                    | models.Q(level=3, code__regex=r"^\d{6}$")
+                    | models.Q(level=4, code__regex=r"^\d{9}$")
+                    | models.Q(level=5, code__regex=r"^\d{12}$")
+                ),
+                name="region_level_matches_code",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level=1, parent__isnull=True)
+                | models.Q(level__gt=1, parent__isnull=False),
+                name="region_parent_unless_province",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @staticmethod
+    def level_for(code: str) -> int:
+        return LEVEL_LENGTHS.index(len(code)) + 1
+
+    @staticmethod
+    def parent_code_for(code: str) -> str | None:
+        index = LEVEL_LENGTHS.index(len(code))
+        return code[: LEVEL_LENGTHS[index - 1]] if index else None
+
+
+class Agency(models.Model):
+    """A government or mass organisation of one of the five kinds, at a region."""
+
+    class Kind(models.TextChoices):
+        CIVIL_AFFAIRS = "civil_affairs", _("Civil affairs")
+        EDUCATION = "education", _("Education")
+        HEALTH = "health", _("Health")
+        YOUTH_LEAGUE = "youth_league", _("Communist Youth League")
+        WOMENS_FEDERATION = "womens_federation", _("Women's Federation")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="agencies"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["region_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "kind", "name"], name="agency_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Institution(models.Model):
+    """A school, welfare or protection institution, clinic, service or community venue."""
+
+    class Kind(models.TextChoices):
+        SCHOOL = "school", _("School")
+        CHILD_WELFARE = "child_welfare", _("Child welfare institution")
+        MINOR_PROTECTION = "minor_protection", _("Minor rescue and protection centre")
+        HOSPITAL = "hospital", _("Hospital or mental-health clinic")
+        MENTAL_HEALTH_WELFARE = "mental_health_welfare", _("Mental-health welfare institution")
+        SOCIAL_PSYCH_SERVICE = "social_psych_service", _("Social-psychology service")
+        CHILDRENS_HOME = "childrens_home", _("Children's home")
+        YOUTH_PALACE = "youth_palace", _("Youth palace")
+        SOCIAL_WORK_STATION = "social_work_station", _("Social-work station")
+        PARENT_SCHOOL = "parent_school", _("Parent school")
+        FAMILY_EDUCATION_STATION = (
+            "family_education_station",
+            _("Family-education guidance station"),
+        )
+        MINOR_PROTECTION_WORKSTATION = (
+            "minor_protection_workstation",
+            _("Minor protection workstation"),
+        )
+
+    class Service(models.TextChoices):
+        COUNSELLING_ROOM = "counselling_room", _("Counselling room")
+        HOTLINE = "hotline", _("Psychological hotline")
+        PSYCHIATRIC_CLINIC = "psychiatric_clinic", _("Psychiatric clinic")
+        PSYCHOTHERAPY = "psychotherapy", _("Psychotherapy")
+        PSYCHOLOGICAL_COUNSELLING = "psychological_counselling", _("Psychological counselling")
+        INPATIENT = "inpatient", _("Inpatient treatment")
+        GROUP_ACTIVITY_ROOM = "group_activity_room", _("Group activity room")
+        SOCIAL_WORK = "social_work", _("Social work")
+        PARENT_EDUCATION = "parent_education", _("Parent education")
+        RESIDENTIAL_CARE = "residential_care", _("Residential care")
+
+    # Kinds whose children live there (residence scope) and kinds that enrol children.
+    RESIDENTIAL_KINDS = frozenset({Kind.CHILD_WELFARE, Kind.MINOR_PROTECTION})
+    ENROLLING_KINDS = frozenset({Kind.SCHOOL})
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="institutions"
+    )
+    supervising_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("supervising agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="institutions",
+    )
+    services = ArrayField(
+        models.CharField(max_length=40, choices=Service.choices),
+        verbose_name=_("services offered"),
+        default=list,
+        blank=True,
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        ordering = ["region_id", "name"]
+        indexes = [
+            GinIndex(fields=["services"], name="institution_services"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "name"], name="institution_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one agency or institution, with the region codes they cover."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("institution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    jurisdiction = ArrayField(
+        models.CharField(max_length=12, validators=[validate_region_code]),
+        verbose_name=_("jurisdiction"),
+        default=list,
+        blank=True,
+        help_text=_("Region codes this member is responsible for; each covers its whole subtree."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    started_on = models.DateField(_("started on"), auto_now_add=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["user_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(agency__isnull=False, institution__isnull=True)
+                    | models.Q(agency__isnull=True, institution__isnull=False)
+                ),
+                name="membership_one_organisation",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "agency", "institution", "role"],
+                condition=models.Q(is_active=True),
+                nulls_distinct=False,
+                name="membership_unique_active_role",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "is_active"], name="membership_user_active")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+
+    @property
+    def organisation(self) -> Agency | Institution:
+        # membership_one_organisation guarantees exactly one of the two is set.
+        return self.agency or self.institution  # type: ignore[return-value]

@@ -1,0 +1,145 @@
+"""The roles staff hold, and the one declarative table of what each role may see and do.
+
+`sync_roles` turns this table into Django groups (one per role); memberships put users into the
+groups of the roles they hold. Nothing else grants action permissions.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CHILD_DIRECTOR = "child_director", _("Child director")
+    CHILD_SUPERVISOR = "child_supervisor", _("Child supervisor")
+    SCHOOL_COUNSELLOR = "school_counsellor", _("Mental-health teacher")
+    MENTOR_TEACHER = "mentor_teacher", _("Mentor teacher")
+    SOCIAL_WORKER = "social_worker", _("Social worker")
+    VOLUNTEER = "volunteer", _("Volunteer")
+    INSTITUTION_STAFF = "institution_staff", _("Institution staff")
+    CLINICIAN = "clinician", _("Clinician")
+    AGENCY_SUPERVISOR = "agency_supervisor", _("Agency supervisor")
+    SYSTEM_ADMIN = "system_admin", _("System administrator")
+    SECURITY_ADMIN = "security_admin", _("Security administrator")
+    AUDITOR = "auditor", _("Auditor")
+
+
+class ScopeSource(enum.Enum):
+    """Where a role's view of children comes from (DESIGN.md §5, layer 1)."""
+
+    JURISDICTION = (
+        "jurisdiction"  # residence or household region under one of the membership's codes
+    )
+    ENROLMENT = "enrolment"  # children enrolled at the membership's school
+    RESIDENCE = "residence"  # children living in the membership's institution
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """What one role sees (scope sources), must do to sign in, and may do (permissions)."""
+
+    scope: frozenset[ScopeSource]
+    permissions: frozenset[str]
+    requires_two_factor: bool = False
+    admin_site: bool = False
+
+
+_CHILD_READ = {"cases.view_child"}
+_CHILD_WRITE = {"cases.view_child", "cases.add_child", "cases.change_child"}
+
+# Explicit object grants (django-guardian) widen every role's scope; they are not listed here.
+ROLE_TABLE: dict[Role, RoleSpec] = {
+    Role.CHILD_DIRECTOR: RoleSpec(
+        scope=frozenset({ScopeSource.JURISDICTION}),
+        permissions=frozenset(_CHILD_WRITE | {"cases.view_child_identity"}),
+    ),
+    Role.CHILD_SUPERVISOR: RoleSpec(
+        scope=frozenset({ScopeSource.JURISDICTION}),
+        permissions=frozenset(
+            _CHILD_WRITE | {"cases.view_child_identity", "cases.view_confidential_notes"}
+        ),
+        requires_two_factor=True,
+    ),
+    Role.SCHOOL_COUNSELLOR: RoleSpec(
+        scope=frozenset({ScopeSource.ENROLMENT}),
+        permissions=frozenset(_CHILD_WRITE | {"cases.view_confidential_notes"}),
+    ),
+    Role.MENTOR_TEACHER: RoleSpec(scope=frozenset(), permissions=frozenset(_CHILD_READ)),
+    Role.SOCIAL_WORKER: RoleSpec(
+        scope=frozenset({ScopeSource.JURISDICTION}),
+        permissions=frozenset(_CHILD_WRITE),
+    ),
+    Role.VOLUNTEER: RoleSpec(scope=frozenset(), permissions=frozenset(_CHILD_READ)),
+    Role.INSTITUTION_STAFF: RoleSpec(
+        scope=frozenset({ScopeSource.RESIDENCE}),
+        permissions=frozenset(_CHILD_WRITE | {"cases.view_child_identity"}),
+    ),
+    # Clinic staff see a child through the grant a referral adds, not through a region.
+    Role.CLINICIAN: RoleSpec(
+        scope=frozenset(),
+        permissions=frozenset(_CHILD_READ | {"cases.view_confidential_notes"}),
+    ),
+    Role.AGENCY_SUPERVISOR: RoleSpec(
+        scope=frozenset({ScopeSource.JURISDICTION}),
+        permissions=frozenset(_CHILD_READ | {"cases.export_child"}),
+        requires_two_factor=True,
+    ),
+    Role.SYSTEM_ADMIN: RoleSpec(
+        scope=frozenset(),
+        permissions=frozenset(
+            {
+                "institutions.view_region",
+                "institutions.add_region",
+                "institutions.change_region",
+                "institutions.view_agency",
+                "institutions.add_agency",
+                "institutions.change_agency",
+                "institutions.view_institution",
+                "institutions.add_institution",
+                "institutions.change_institution",
+                "institutions.view_membership",
+                "institutions.add_membership",
+                "institutions.change_membership",
+                "institutions.view_user",
+                "institutions.add_user",
+                "institutions.change_user",
+            }
+        ),
+        requires_two_factor=True,
+        admin_site=True,
+    ),
+    Role.SECURITY_ADMIN: RoleSpec(
+        scope=frozenset(),
+        permissions=frozenset(
+            {
+                "institutions.view_user",
+                "institutions.change_user",
+                "institutions.view_membership",
+                "axes.view_accessattempt",
+                "axes.delete_accessattempt",
+                "axes.view_accessfailurelog",
+                "cases.view_accessevent",
+            }
+        ),
+        requires_two_factor=True,
+        admin_site=True,
+    ),
+    Role.AUDITOR: RoleSpec(
+        scope=frozenset(),
+        permissions=frozenset({"cases.view_accessevent"}),
+        requires_two_factor=True,
+    ),
+}
+
+
+def group_name(role: Role | str) -> str:
+    """The name of the Django group that carries a role's permissions."""
+    return f"role:{Role(role).value}"
+
+
+def spec(role: Role | str) -> RoleSpec:
+    return ROLE_TABLE[Role(role)]
