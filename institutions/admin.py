@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from institutions.models import Agency, Institution, Membership, Region, User
 from institutions.selectors import scope_for
@@ -30,6 +34,12 @@ class XinqiaoAdminSite(admin.AdminSite):
 
 
 site = XinqiaoAdminSite(name="admin")
+
+# Security administrators unlock accounts (axes) and reset lost authenticators (django-otp) here.
+site.register(AccessAttempt, AccessAttemptAdmin)
+site.register(AccessFailureLog, AccessFailureLogAdmin)
+site.register(AccessLog, AccessLogAdmin)
+site.register(TOTPDevice, TOTPDeviceAdmin)
 
 
 class NoDeleteMixin:

@@ -11,8 +11,10 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from institutions.twofactor import two_factor_step
@@ -25,6 +27,21 @@ _TOUCH_EVERY_SECONDS = 30
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Simplified Chinese unless the user chose another language with the switch.
+
+    The browser's Accept-Language is not consulted: staff on borrowed or English-set devices
+    should still get the interface their colleagues use.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 class IdleTimeoutMiddleware:

@@ -120,8 +120,11 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
                 "institutions.change_user",
                 "institutions.view_membership",
                 "axes.view_accessattempt",
-                "axes.delete_accessattempt",
+                "axes.delete_accessattempt",  # unlocks a locked-out account
                 "axes.view_accessfailurelog",
+                "axes.view_accesslog",
+                "otp_totp.view_totpdevice",
+                "otp_totp.delete_totpdevice",  # resets a lost authenticator
                 "cases.view_accessevent",
             }
         ),

@@ -41,10 +41,16 @@ def sign_in(client: Client, username: str, password: str):
     return client.post("/accounts/login/", {"username": username, "password": password})
 
 
-def test_login_page_is_chinese_by_default():
-    response = Client().get("/accounts/login/")
+def test_login_page_is_chinese_by_default_even_for_an_english_browser():
+    response = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert response.status_code == 200
     assert "登录" in response.content.decode()
+
+
+def test_the_language_switch_is_remembered():
+    client = Client()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert "Sign in" in client.get("/accounts/login/").content.decode()
 
 
 def test_demo_user_signs_in_and_out():
@@ -183,6 +189,15 @@ def test_admin_site_is_for_administrators_only():
     assert supervisor.get("/admin/").status_code == 302
     # Children's files are not in the admin at all.
     assert admin.get("/admin/cases/child/").status_code == 404
+
+
+def test_security_administrator_can_unlock_accounts_and_reset_authenticators():
+    security = Client()
+    sign_in(security, "security", DEMO_PASSWORD)
+    assert security.get("/admin/axes/accessattempt/").status_code == 200
+    assert security.get("/admin/otp_totp/totpdevice/").status_code == 200
+    # but cannot manage organisations, which is the system administrator's job
+    assert security.get("/admin/institutions/institution/").status_code == 403
 
 
 @pytest.mark.parametrize(
