@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from cases.models import AccessEvent, Child
 from cases.selectors import child_list, children_visible_to
-from cases.services import access_record
+from cases.services.access import access_record
 from institutions.api import ScopedAPIMixin
 from institutions.selectors import signed_in_user
 

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
-from cases.models import Child, ChildGroupObjectPermission, ChildUserObjectPermission
-from institutions.models import User
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from cases.identity import name_key, national_id_hash
+from cases.models import (
+    AccessRequest,
+    CarePlan,
+    Child,
+    ChildGroupObjectPermission,
+    ChildUserObjectPermission,
+    Handover,
+    RiskLevel,
+)
+from institutions.masking import mask_name
+from institutions.models import Institution, Membership, Region, User
+from institutions.roles import Role
 from institutions.selectors import scope_for
 
 
@@ -48,9 +63,244 @@ def children_visible_to(user: User | AnonymousUser) -> QuerySet[Child]:
     return Child.objects.filter(child_scope_q(user))
 
 
+def needs_care_plan_q() -> Q:
+    """High-risk children without an active care plan: flagged on the file and in lists."""
+    active_plan = CarePlan.objects.filter(child=OuterRef("pk"), status=CarePlan.Status.ACTIVE)
+    return Q(risk_level__gte=RiskLevel.HIGH) & ~Q(Exists(active_plan))
+
+
 def child_list(*, user: User, search: str = "") -> QuerySet[Child]:
     """The children list page and API: scoped, with the columns a list shows."""
-    qs = children_visible_to(user).select_related("residence_region", "school")
+    qs = (
+        children_visible_to(user)
+        .select_related("residence_region", "school")
+        .annotate(
+            has_active_plan=Exists(
+                CarePlan.objects.filter(child=OuterRef("pk"), status=CarePlan.Status.ACTIVE)
+            )
+        )
+    )
     if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(record_number__iexact=search))
-    return qs.order_by("name", "id")
+        qs = qs.filter(search_q(search))
+    return qs
+
+
+def search_q(text: str) -> Q:
+    """Name (characters or pinyin), record number, or a whole ID number (matched by hash)."""
+    text = text.strip()
+    compact = text.replace(" ", "").upper()
+    if len(compact) == 18 and compact[:17].isdigit():
+        return Q(national_id_hash=national_id_hash(compact))
+    q = Q(name__icontains=text) | Q(record_number__iexact=text)
+    key = name_key(text)
+    if key and len(key) >= 2:
+        q |= Q(name_pinyin__startswith=key)
+    return q
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    """A possible match for a new child; out of scope, only enough to recognise the child."""
+
+    child: Child
+    in_scope: bool
+    strength: str  # "id" (same ID number), "strong" (name and birth date), "possible"
+
+    @property
+    def display_name(self) -> str:
+        return self.child.name if self.in_scope else mask_name(self.child.name)
+
+    @property
+    def birth_year(self) -> int:
+        return self.child.birth_date.year
+
+    @property
+    def county(self) -> str:
+        return self.child.residence_region.code[:6]
+
+
+def duplicate_candidates(
+    *, user: User, name: str, birth_date: date | None, sex: str = "", national_id: str = ""
+) -> list[DuplicateCandidate]:
+    """Likely existing files for a new child, searched in every region (DESIGN.md §4).
+
+    The caller shows out-of-scope matches masked; this never opens their files.
+    """
+    conditions = Q()
+    if national_id:
+        conditions |= Q(national_id_hash=national_id_hash(national_id))
+    key = name_key(name)
+    if key and birth_date:
+        near = Q(
+            name_pinyin=key,
+            birth_date__range=(birth_date - timedelta(days=366), birth_date + timedelta(days=366)),
+        )
+        if sex:
+            near &= Q(sex=sex) | Q(birth_date=birth_date)
+        conditions |= near
+    if not conditions:
+        return []
+    matches = list(
+        Child.objects.filter(conditions)
+        .select_related("residence_region")
+        .annotate(in_scope=Exists(children_visible_to(user).filter(pk=OuterRef("pk"))))
+        .order_by("id")[:10]
+    )
+    id_hash = national_id_hash(national_id) if national_id else None
+    result = []
+    for child in matches:
+        if id_hash and child.national_id_hash == id_hash:
+            strength = "id"
+        elif birth_date and child.birth_date == birth_date:
+            strength = "strong"
+        else:
+            strength = "possible"
+        result.append(DuplicateCandidate(child, bool(child.in_scope), strength))  # type: ignore[attr-defined]
+    order = {"id": 0, "strong": 1, "possible": 2}
+    return sorted(result, key=lambda c: order[c.strength])
+
+
+def child_file(*, user: User, pk: int) -> Child:
+    """One child's file with everything the page shows, in a fixed number of queries."""
+    from cases.models import CarePlanReview, CareTeamMember, Consent, Guardian
+
+    return (
+        children_visible_to(user)
+        .select_related(
+            "residence_region",
+            "household_region",
+            "school",
+            "residential_institution",
+            "created_by",
+        )
+        .prefetch_related(
+            Prefetch(
+                "guardians",
+                queryset=Guardian.objects.order_by("-is_active", "-is_primary_contact", "id"),
+            ),
+            Prefetch(
+                "consents",
+                queryset=Consent.objects.select_related(
+                    "guardian", "recorded_by", "shared_with"
+                ).order_by("-given_on", "-id"),
+            ),
+            Prefetch(
+                "care_team",
+                queryset=CareTeamMember.objects.filter(is_active=True).select_related("user"),
+            ),
+            Prefetch(
+                "care_plans",
+                queryset=CarePlan.objects.select_related("owner").prefetch_related(
+                    Prefetch(
+                        "reviews",
+                        queryset=CarePlanReview.objects.select_related("reviewed_by"),
+                    )
+                ),
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+def responsible_staff(
+    *,
+    region_code: str,
+    roles: tuple[Role, ...] = (Role.CHILD_DIRECTOR, Role.CHILD_SUPERVISOR),
+) -> QuerySet[User]:
+    """Active users holding one of `roles` whose jurisdiction covers the region."""
+    prefixes = [region_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(region_code)]
+    member_ids = Membership.objects.filter(
+        is_active=True, role__in=roles, jurisdiction__overlap=prefixes
+    ).values("user_id")
+    return User.objects.filter(pk__in=member_ids, is_active=True)
+
+
+def staff_of(*, institution: Institution) -> QuerySet[User]:
+    """Active users with an active membership in the institution."""
+    member_ids = Membership.objects.filter(is_active=True, institution=institution).values(
+        "user_id"
+    )
+    return User.objects.filter(pk__in=member_ids, is_active=True)
+
+
+def pending_access_requests(*, user: User) -> QuerySet[AccessRequest]:
+    """Requests the user can decide: for children in their scope, when they may edit children."""
+    if not user.has_perm("cases.change_child"):
+        return AccessRequest.objects.none()
+    return (
+        AccessRequest.objects.filter(
+            child_scope_q(user, via="child__"), status=AccessRequest.Status.PENDING
+        )
+        .select_related("child", "requested_by")
+        .order_by("created_at")
+    )
+
+
+def handovers_sent_by_my_scope(*, user: User) -> QuerySet[Handover]:
+    """Hand-overs out of the user's scope: the sending side keeps sight of what it wrote."""
+    scope = scope_for(user)
+    if scope.user_id is None:
+        return Handover.objects.none()
+    q = Q(pk__in=[])
+    for prefix in scope.region_prefixes:
+        q |= Q(from_region__code__startswith=prefix)
+    if scope.school_ids:
+        q |= Q(from_school_id__in=scope.school_ids)
+    if scope.residential_institution_ids:
+        q |= Q(from_institution_id__in=scope.residential_institution_ids)
+    return Handover.objects.filter(q).select_related("child", "from_region", "to_region")
+
+
+def regions_for_choice(*, prefix: str = "", level_at_least: int = 1) -> QuerySet[Region]:
+    return Region.objects.filter(code__startswith=prefix, level__gte=level_at_least)
+
+
+def child_history(*, child: Child, limit: int = 200) -> list[dict[str, Any]]:
+    """Field-by-field change history of a child's file (from django-pghistory), newest first."""
+    from django.apps import apps
+
+    events = list(
+        apps.get_model("cases", "ChildEvent")
+        .objects.filter(pgh_obj_id=child.pk)
+        .select_related("pgh_context")
+        .order_by("pgh_id")[:limit]
+    )
+    skip = {
+        "pgh_id",
+        "pgh_created_at",
+        "pgh_label",
+        "pgh_obj",
+        "pgh_obj_id",
+        "pgh_context",
+        "pgh_context_id",
+        "version",
+        "name_pinyin",
+        "national_id_hash",
+    }
+    fields = [f for f in Child._meta.concrete_fields if f.attname not in skip]
+    history: list[dict[str, Any]] = []
+    previous = None
+    for event in events:
+        changes = []
+        for field in fields:
+            name = field.attname
+            if not hasattr(event, name):
+                continue
+            new = getattr(event, name)
+            old = getattr(previous, name) if previous is not None else None
+            if previous is None or old != new:
+                if previous is None and new in (None, "", [], False):
+                    continue
+                changes.append({"field": field.verbose_name, "old": old, "new": new})
+        context = event.pgh_context.metadata if event.pgh_context_id else {}
+        history.append(
+            {
+                "at": event.pgh_created_at,
+                "label": event.pgh_label,
+                "user_id": context.get("user"),
+                "changes": changes,
+            }
+        )
+        previous = event
+    history.reverse()
+    return history

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from cases import views
 
@@ -7,4 +7,6 @@ app_name = "cases"
 urlpatterns = [
     path("", views.ChildListView.as_view(), name="child_list"),
     path("<int:pk>/", views.ChildDetailView.as_view(), name="child_detail"),
+    path("import/", include("cases.urls_import")),
+    path("audit/", include("cases.urls_audit")),
 ]

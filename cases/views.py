@@ -8,7 +8,7 @@ from django.db.models import Model, QuerySet
 
 from cases.models import AccessEvent, Child
 from cases.selectors import child_list, children_visible_to
-from cases.services import access_record
+from cases.services.access import access_record
 from institutions.scoping import ScopedDetailView, ScopedListView
 from institutions.selectors import signed_in_user
 

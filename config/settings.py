@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_htmx",
+    "pgtrigger",
+    "pghistory",
     "institutions",
     "cases",
     "assessments",
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "institutions.middleware.IdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "institutions.middleware.TwoFactorRequiredMiddleware",
+    # Attaches the signed-in user and the URL to every history row a request writes.
+    "pghistory.middleware.HistoryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "institutions.middleware.SecurityHeadersMiddleware",
@@ -239,6 +243,24 @@ if not PRODUCTION and not env.get_bool("EMAIL_SEND", False):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 DEMO_PASSWORD = env.get_str("DEMO_PASSWORD", "demo-Pass-2026")
+
+# Keys protecting national ID numbers: a keyed hash for duplicate matching and a Fernet key for
+# the encrypted copy. Development derives both from SECRET_KEY; production must set them.
+NATIONAL_ID_HASH_KEY = env.get_str(
+    "NATIONAL_ID_HASH_KEY", "" if PRODUCTION else SECRET_KEY + ":id-hash"
+)
+FIELD_ENCRYPTION_KEY = env.get_str("FIELD_ENCRYPTION_KEY", "")
+if PRODUCTION and (len(NATIONAL_ID_HASH_KEY) < 32 or not FIELD_ENCRYPTION_KEY):
+    raise ImproperlyConfigured(
+        "NATIONAL_ID_HASH_KEY (32+ characters) and FIELD_ENCRYPTION_KEY (a Fernet key) must be "
+        "set in production."
+    )
+
+# Imports: the largest file accepted, and how many rows it may hold.
+IMPORT_MAX_BYTES = env.get_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+IMPORT_MAX_ROWS = env.get_int("IMPORT_MAX_ROWS", 20000, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 
 # Security headers and cookies. Production defaults are strict; a site behind a TLS-terminating
 # proxy sets SECURE_PROXY_SSL_HEADER=true.

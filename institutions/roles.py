@@ -49,18 +49,29 @@ class RoleSpec:
 
 
 _CHILD_READ = {"cases.view_child"}
-_CHILD_WRITE = {"cases.view_child", "cases.add_child", "cases.change_child"}
+_CHILD_WRITE = {
+    "cases.view_child",
+    "cases.add_child",
+    "cases.change_child",
+    "cases.record_consent",
+    "cases.manage_care",
+}
 
 # Explicit object grants (django-guardian) widen every role's scope; they are not listed here.
 ROLE_TABLE: dict[Role, RoleSpec] = {
     Role.CHILD_DIRECTOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
-        permissions=frozenset(_CHILD_WRITE | {"cases.view_child_identity"}),
+        permissions=frozenset(_CHILD_WRITE | {"cases.view_child_identity", "cases.handover_child"}),
     ),
     Role.CHILD_SUPERVISOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
         permissions=frozenset(
-            _CHILD_WRITE | {"cases.view_child_identity", "cases.view_confidential_notes"}
+            _CHILD_WRITE
+            | {
+                "cases.view_child_identity",
+                "cases.view_confidential_notes",
+                "cases.handover_child",
+            }
         ),
         requires_two_factor=True,
     ),
@@ -76,7 +87,10 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
     Role.VOLUNTEER: RoleSpec(scope=frozenset(), permissions=frozenset(_CHILD_READ)),
     Role.INSTITUTION_STAFF: RoleSpec(
         scope=frozenset({ScopeSource.RESIDENCE}),
-        permissions=frozenset(_CHILD_WRITE | {"cases.view_child_identity"}),
+        permissions=frozenset(
+            _CHILD_WRITE
+            | {"cases.view_child_identity", "cases.handover_child", "cases.import_children"}
+        ),
     ),
     # Clinic staff see a child through the grant a referral adds, not through a region.
     Role.CLINICIAN: RoleSpec(
@@ -107,6 +121,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
                 "institutions.view_user",
                 "institutions.add_user",
                 "institutions.change_user",
+                "cases.import_children",
             }
         ),
         requires_two_factor=True,

@@ -11,6 +11,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD_SECRET = "kV3-t9Qz_8fLw2Rb6YhN0pXc4sJm7Ua1eGd5Hi-oWq2Zr8Tn3Ly6Bv0Fk9Mx"
+PROD_KEYS = {
+    "NATIONAL_ID_HASH_KEY": "h" * 8 + "Qm3Lr8Tz2Vw6Xy0Bn4Cd7Fg1Jk5",
+    "FIELD_ENCRYPTION_KEY": "q3Zt1cOeYbS8mN5vK0xW2rA7uJ4gH9lD6fP3iE1nB8s=",
+}
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -73,8 +77,22 @@ def test_production_settings_pass_the_deployment_checklist():
         SECRET_KEY=PROD_SECRET,
         DEBUG="false",
         ALLOWED_HOSTS="x.example",
+        **PROD_KEYS,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_missing_identity_keys():
+    result = manage(
+        "check",
+        DJANGO_ENV="production",
+        SECRET_KEY=PROD_SECRET,
+        DEBUG="false",
+        ALLOWED_HOSTS="x.example",
+        NATIONAL_ID_HASH_KEY="",
+        FIELD_ENCRYPTION_KEY="",
+    )
+    assert_one_clear_line(result, "NATIONAL_ID_HASH_KEY")
 
 
 @pytest.mark.parametrize(

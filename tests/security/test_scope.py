@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from cases.models import AccessEvent, Child
 from cases.selectors import children_visible_to
-from cases.services import child_grant_access, child_revoke_access
+from cases.services.access import child_grant_access, child_revoke_access
 from institutions.models import Institution, Region
 from institutions.services import membership_end
 from tests.conftest import user

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from cases.models import Child
-from cases.services import child_grant_access
+from cases.services.access import child_grant_access
 from institutions.models import Agency, Institution, User
 from institutions.roles import Role
 from institutions.services import membership_grant, region_load

@@ -1,0 +1,29 @@
+"""Children, their families and care, and the records kept about access to them."""
+
+from cases.models.care import CarePlan, CarePlanReview, CareTeamMember
+from cases.models.child import (
+    Category,
+    Child,
+    ChildGroupObjectPermission,
+    ChildUserObjectPermission,
+    RiskLevel,
+)
+from cases.models.family import Consent, Guardian
+from cases.models.records import AccessEvent, AccessRequest, ChildImport, Handover
+
+__all__ = [
+    "AccessEvent",
+    "AccessRequest",
+    "CarePlan",
+    "CarePlanReview",
+    "CareTeamMember",
+    "Category",
+    "Child",
+    "ChildGroupObjectPermission",
+    "ChildImport",
+    "ChildUserObjectPermission",
+    "Consent",
+    "Guardian",
+    "Handover",
+    "RiskLevel",
+]

@@ -1,0 +1,185 @@
+"""The child: the personal file (个人档案) every agency shares, and explicit grants on it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pghistory
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from institutions.models import Institution, Region
+
+
+class RiskLevel(models.IntegerChoices):
+    """Derived from assessments and flagged visits; ordered so that higher is worse."""
+
+    NONE = 0, _("None")
+    LOW = 1, _("Low")
+    MODERATE = 2, _("Moderate")
+    HIGH = 3, _("High")
+    CRISIS = 4, _("Crisis")
+
+
+class Category(models.TextChoices):
+    """Policy categories of children in difficult circumstances; a child may have several."""
+
+    FAMILY_POVERTY = "family_poverty", _("Family poverty")
+    DISABILITY = "disability", _("Disability")
+    GUARDIANSHIP = "guardianship", _("Lacking or improper guardianship")
+    ORPHAN = "orphan", _("Orphan")
+    DE_FACTO_UNSUPPORTED = "de_facto_unsupported", _("De-facto unsupported child")
+    RURAL_LEFT_BEHIND = "rural_left_behind", _("Rural left-behind child")
+    MIGRANT = "migrant", _("Migrant child")
+    OTHER = "other", _("Other")
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Completed years on `day`."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+@pghistory.track(
+    exclude=["updated_at", "national_id_encrypted"],
+    append_only=True,
+    meta={"verbose_name": _("child change"), "verbose_name_plural": _("child changes")},
+)
+class Child(models.Model):
+    """A child in difficult circumstances: the personal file every agency shares."""
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        MOVED = "moved", _("Moved away")
+        CLOSED = "closed", _("Closed")
+
+    record_number = models.CharField(_("record number"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    # Lower-case toneless pinyin without spaces: 張偉, 张伟 and "Zhang Wei" all give "zhangwei".
+    name_pinyin = models.CharField(_("name in pinyin"), max_length=200, db_index=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("date of birth"))
+    # The national ID is never stored in clear: a keyed hash for matching, an encrypted copy for
+    # the roles allowed to see it, and a masked copy for everyone else.
+    national_id_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    national_id_encrypted = models.TextField(blank=True)
+    national_id_masked = models.CharField(_("national ID"), max_length=18, blank=True)
+    residence_region = models.ForeignKey(
+        Region, verbose_name=_("current residence"), on_delete=models.PROTECT, related_name="+"
+    )
+    household_region = models.ForeignKey(
+        Region,
+        verbose_name=_("household registration"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    categories = ArrayField(
+        models.CharField(max_length=32, choices=Category.choices),
+        verbose_name=_("categories"),
+        default=list,
+        blank=True,
+    )
+    school = models.ForeignKey(
+        Institution,
+        verbose_name=_("school"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pupils",
+    )
+    grade = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True)
+    class_name = models.CharField(_("class"), max_length=32, blank=True)
+    residential_institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("residential institution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="residents",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    status_reason = models.CharField(_("reason for the status"), max_length=300, blank=True)
+    risk_level = models.PositiveSmallIntegerField(
+        _("risk level"), choices=RiskLevel.choices, default=RiskLevel.NONE
+    )
+    risk_updated_at = models.DateTimeField(_("risk level updated"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    notes_confidential = models.BooleanField(_("notes are confidential"), default=False)
+    # Optimistic locking: an edit names the version it started from (STYLE.md, concurrency).
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("child")
+        verbose_name_plural = _("children")
+        ordering = ["name", "id"]
+        # Scope is a region-code prefix on either region (DESIGN.md §8): Django gives each of
+        # these varchar foreign keys a varchar_pattern_ops ("_like") index, which LIKE 'code%' uses.
+        indexes = [
+            GinIndex(fields=["categories"], name="child_categories"),
+            models.Index(fields=["risk_level"], name="child_risk"),
+            models.Index(fields=["status"], name="child_status"),
+            models.Index(fields=["birth_date"], name="child_birth_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grade__isnull=True) | models.Q(grade__gte=1, grade__lte=12),
+                name="child_grade_range",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | ~models.Q(status_reason=""),
+                name="child_closed_needs_reason",
+            ),
+        ]
+        permissions = [
+            ("view_child_identity", _("Can see a child's national ID unmasked")),
+            ("view_confidential_notes", _("Can read notes marked confidential")),
+            ("export_child", _("Can export children's records")),
+            ("handover_child", _("Can hand a child over to another region")),
+            ("import_children", _("Can import children from a file")),
+            ("manage_care", _("Can manage care teams and care plans")),
+            ("record_consent", _("Can record guardians and consent")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.record_number})"
+
+    def age(self, on: date | None = None) -> int:
+        from django.utils import timezone
+
+        return age_on(self.birth_date, on or timezone.localdate())
+
+    @property
+    def is_high_risk(self) -> bool:
+        return self.risk_level >= RiskLevel.HIGH
+
+
+class ChildUserObjectPermission(UserObjectPermissionBase):
+    """An explicit grant of a permission on one child to one user (a mentor, a one-off share)."""
+
+    content_object = models.ForeignKey(Child, on_delete=models.CASCADE)
+    # The base class's unique (user, permission, content_object) index serves the scope lookup.
+
+
+class ChildGroupObjectPermission(GroupObjectPermissionBase):
+    """An explicit grant of a permission on one child to a group of users."""
+
+    content_object = models.ForeignKey(Child, on_delete=models.CASCADE)

@@ -1,0 +1,1 @@
+"""Writes about children; every function is one transaction and assumes validated input."""

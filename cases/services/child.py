@@ -1,0 +1,246 @@
+"""Creating, editing, closing and handing over a child's file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.identity import name_key, protect_national_id
+from cases.models import AccessEvent, CareTeamMember, Child, Handover
+from cases.services.access import access_record, child_revoke_access
+from followups.services import notify
+from institutions.models import Institution, Region, User
+
+
+class EditConflict(Exception):
+    """Someone else saved the file after the editor opened it; nothing was written."""
+
+    def __init__(self, current: Child) -> None:
+        super().__init__("edit conflict")
+        self.current = current
+
+
+class DuplicateChild(Exception):
+    """A child with the same national ID is already registered (anywhere)."""
+
+    def __init__(self, existing: Child) -> None:
+        super().__init__("duplicate national ID")
+        self.existing = existing
+
+
+# Fields an edit may change; identity numbers go through protect_national_id.
+EDITABLE_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "residence_region",
+    "household_region",
+    "categories",
+    "school",
+    "grade",
+    "class_name",
+    "residential_institution",
+    "notes",
+    "notes_confidential",
+)
+
+
+def _next_child_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('cases_child', 'id'))")
+        (value,) = cursor.fetchone()
+    return int(value)
+
+
+def _record_number(pk: int, region: Region) -> str:
+    """Readable and unique: the county code, then the file's number (990101-00001234)."""
+    return f"{region.code[:6]}-{pk:08d}"
+
+
+def build_child(*, data: dict[str, Any], national_id: str = "", by: User | None) -> Child:
+    """An unsaved child from validated data (shared by the form and the import)."""
+    child = Child(**{k: v for k, v in data.items() if k in EDITABLE_FIELDS}, created_by=by)
+    child.name_pinyin = name_key(child.name)
+    for field, value in protect_national_id(national_id).items():
+        setattr(child, field, value)
+    return child
+
+
+@transaction.atomic
+def child_create(
+    *, data: dict[str, Any], national_id: str = "", by: User, request: Any = None
+) -> Child:
+    """Register a child from validated data; refuses a national ID already on file."""
+    child = build_child(data=data, national_id=national_id, by=by)
+    if child.national_id_hash:
+        existing = Child.objects.filter(national_id_hash=child.national_id_hash).first()
+        if existing is not None:
+            raise DuplicateChild(existing)
+    child.pk = _next_child_id()
+    child.record_number = _record_number(child.pk, child.residence_region)
+    child.save(force_insert=True)
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        child=child,
+        request=request,
+        detail={"created": True},
+    )
+    return child
+
+
+@transaction.atomic
+def child_update(
+    *,
+    child: Child,
+    changes: dict[str, Any],
+    expected_version: int,
+    by: User,
+    national_id: str | None = None,
+    request: Any = None,
+) -> Child:
+    """Save validated changes if nobody saved in between; otherwise raise EditConflict.
+
+    The version check and the write are one conditional UPDATE, so of two people saving at once
+    exactly one succeeds and the other's change is refused, never silently overwritten.
+    """
+    values = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
+    if "name" in values:
+        values["name_pinyin"] = name_key(values["name"])
+    if national_id is not None:
+        values.update(protect_national_id(national_id))
+    updated = Child.objects.filter(pk=child.pk, version=expected_version).update(
+        **values, version=F("version") + 1, updated_at=timezone.now()
+    )
+    current = Child.objects.get(pk=child.pk)
+    if not updated:
+        raise EditConflict(current)
+    changed = sorted(set(values) - {"name_pinyin"})
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        child=current,
+        request=request,
+        detail={"fields": changed},
+    )
+    return current
+
+
+@transaction.atomic
+def child_close(*, child: Child, reason: str, expected_version: int, by: User) -> Child:
+    """Close a file with a reason; it stays, with its history, and can be found and reopened."""
+    updated = Child.objects.filter(pk=child.pk, version=expected_version).update(
+        status=Child.Status.CLOSED,
+        status_reason=reason,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    current = Child.objects.get(pk=child.pk)
+    if not updated:
+        raise EditConflict(current)
+    access_record(
+        user=by, action=AccessEvent.Action.CHANGE, child=current, detail={"closed": reason}
+    )
+    return current
+
+
+@transaction.atomic
+def child_reopen(*, child: Child, expected_version: int, by: User) -> Child:
+    """Reopen a closed file."""
+    updated = Child.objects.filter(pk=child.pk, version=expected_version).update(
+        status=Child.Status.ACTIVE,
+        status_reason="",
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    current = Child.objects.get(pk=child.pk)
+    if not updated:
+        raise EditConflict(current)
+    access_record(
+        user=by, action=AccessEvent.Action.CHANGE, child=current, detail={"reopened": True}
+    )
+    return current
+
+
+@dataclass(frozen=True)
+class HandoverTarget:
+    region: Region
+    school: Institution | None
+    institution: Institution | None
+
+
+@transaction.atomic
+def child_handover(*, child: Child, target: HandoverTarget, reason: str, by: User) -> Handover:
+    """Move a child to another region (and school or institution), history intact.
+
+    The receiving child directors and supervisors (and the new school's or institution's staff)
+    are told. The sending side's care-team members leave the team; what the sending side wrote
+    stays readable to it through the hand-over record, nothing newer.
+    """
+    from cases.selectors import responsible_staff, staff_of
+
+    locked = Child.objects.select_for_update().get(pk=child.pk)
+    handover = Handover.objects.create(
+        child=locked,
+        from_region_id=locked.residence_region_id,
+        to_region=target.region,
+        from_school_id=locked.school_id,
+        to_school=target.school,
+        from_institution_id=locked.residential_institution_id,
+        to_institution=target.institution,
+        reason=reason,
+        handed_over_by=by,
+    )
+    Child.objects.filter(pk=locked.pk).update(
+        residence_region=target.region,
+        school=target.school,
+        residential_institution=target.institution,
+        status=Child.Status.ACTIVE,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    leaving_roles = [CareTeamMember.TeamRole.CHILD_DIRECTOR, CareTeamMember.TeamRole.SOCIAL_WORKER]
+    if target.school is None or target.school.pk != locked.school_id:
+        leaving_roles += [CareTeamMember.TeamRole.MENTOR, CareTeamMember.TeamRole.COUNSELLOR]
+    for member in CareTeamMember.objects.filter(
+        child=locked, is_active=True, team_role__in=leaving_roles
+    ).select_related("user"):
+        end_team_membership(member=member, by=by)
+    recipients = list(responsible_staff(region_code=target.region.code))
+    for organisation in (target.school, target.institution):
+        if organisation is not None:
+            recipients += list(staff_of(institution=organisation))
+    notify(
+        recipients=[user for user in recipients if user.pk != by.pk],
+        kind="handover",
+        text=_("%(record)s has moved to %(region)s and was handed over to you.")
+        % {"record": locked.record_number, "region": target.region.name},
+        link=reverse("cases:child_detail", args=[locked.pk]),
+        child=locked,
+    )
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        child=locked,
+        detail={"handover": handover.pk, "to_region": target.region.code},
+    )
+    return handover
+
+
+def end_team_membership(*, member: CareTeamMember, by: User) -> None:
+    member.is_active = False
+    member.ended_on = timezone.localdate()
+    member.save(update_fields=["is_active", "ended_on"])
+    if (
+        member.user_id
+        and not CareTeamMember.objects.filter(
+            child_id=member.child_id, user_id=member.user_id, is_active=True
+        ).exists()
+    ):
+        child_revoke_access(child=member.child, user=member.user, by=by)
