@@ -115,6 +115,8 @@ class ChildForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.child = child
+        for name in ("residence_region", "household_region"):
+            self.fields[name].widget.attrs["list"] = "my-regions"
         self.fields["school"].queryset = institutions_for(user, {Institution.Kind.SCHOOL})  # type: ignore[attr-defined]
         self.fields["residential_institution"].queryset = institutions_for(  # type: ignore[attr-defined]
             user, set(Institution.RESIDENTIAL_KINDS)
@@ -128,6 +130,16 @@ class ChildForm(BootstrapFormMixin, forms.Form):
                     field.queryset = (
                         field.queryset | Institution.objects.filter(pk=current)
                     ).distinct()  # type: ignore[attr-defined]
+
+    @property
+    def region_choices(self) -> list[Region]:
+        """Townships and villages of the user's area, offered while typing a region code."""
+        q = Q(pk__in=[])
+        for prefix in scope_for(self.user).region_prefixes:
+            q |= Q(code__startswith=prefix)
+        return list(
+            Region.objects.filter(q, level__gte=Region.Level.TOWNSHIP).order_by("code")[:500]
+        )
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())

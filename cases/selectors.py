@@ -82,7 +82,7 @@ def child_list(*, user: User, search: str = "") -> QuerySet[Child]:
     )
     if search:
         qs = qs.filter(search_q(search))
-    return qs
+    return qs.order_by("-risk_level", "name_pinyin", "id")
 
 
 def search_q(text: str) -> Q:
@@ -197,6 +197,10 @@ def child_file(*, user: User, pk: int) -> Child:
                     )
                 ),
             ),
+            Prefetch(
+                "handovers",
+                queryset=Handover.objects.select_related("from_region", "to_region"),
+            ),
         )
         .get(pk=pk)
     )
@@ -304,3 +308,31 @@ def child_history(*, child: Child, limit: int = 200) -> list[dict[str, Any]]:
         previous = event
     history.reverse()
     return history
+
+
+def guardians_visible_to(user: User | AnonymousUser) -> QuerySet[Any]:
+    """Guardians of the children `user` may see."""
+    from cases.models import Guardian
+
+    return Guardian.objects.filter(child_scope_q(user, via="child__")).select_related("child")
+
+
+def consents_visible_to(user: User | AnonymousUser) -> QuerySet[Any]:
+    """Consents of the children `user` may see."""
+    from cases.models import Consent
+
+    return Consent.objects.filter(child_scope_q(user, via="child__")).select_related("child")
+
+
+def care_team_visible_to(user: User | AnonymousUser) -> QuerySet[Any]:
+    """Care-team memberships of the children `user` may see."""
+    from cases.models import CareTeamMember
+
+    return CareTeamMember.objects.filter(child_scope_q(user, via="child__")).select_related(
+        "child", "user"
+    )
+
+
+def care_plans_visible_to(user: User | AnonymousUser) -> QuerySet[CarePlan]:
+    """Care plans of the children `user` may see."""
+    return CarePlan.objects.filter(child_scope_q(user, via="child__")).select_related("child")

@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+"""Pages of the child import, under /children/import/."""
 
-urlpatterns: list = []
+from django.urls import path, re_path
+
+from cases import views_import
+
+urlpatterns = [
+    path("", views_import.ImportStartView.as_view(), name="import_start"),
+    path("<int:pk>/", views_import.ImportStatusView.as_view(), name="import_status"),
+    re_path(
+        r"^template\.(?P<fmt>xlsx|csv)$",
+        views_import.ImportTemplateView.as_view(),
+        name="import_template",
+    ),
+]

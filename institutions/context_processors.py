@@ -22,12 +22,34 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append(
                 {"label": _("Children"), "url": reverse("cases:child_list"), "icon": "people"}
             )
+        if scope.region_prefixes or scope.school_ids or scope.residential_institution_ids:
+            items.append(
+                {
+                    "label": _("Handed over"),
+                    "url": reverse("cases:handover_list"),
+                    "icon": "truck",
+                }
+            )
+        if user.has_perm("cases.view_accessevent"):
+            items.append(
+                {
+                    "label": _("Audit log"),
+                    "url": reverse("cases:audit_log"),
+                    "icon": "journal-text",
+                }
+            )
         if scope.may_use_admin_site:
             items.append(
                 {"label": _("Administration"), "url": reverse("admin:index"), "icon": "gear"}
             )
+    unread = 0
+    if user.is_authenticated:
+        from followups.models import Notification
+
+        unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
     return {
         "nav_items": items,
+        "unread_notifications": unread,
         "demo_mode": settings.DJANGO_ENV != "production",
         "request_path": request.path,
     }

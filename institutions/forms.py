@@ -14,9 +14,11 @@ class BootstrapFormMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
             kind = getattr(field.widget, "input_type", "")
-            base = {"select": "form-select", "checkbox": "form-check-input"}.get(
-                kind, "form-control"
-            )
+            base = {
+                "select": "form-select",
+                "checkbox": "form-check-input",
+                "radio": "form-check-input",
+            }.get(kind, "form-control")
             field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} {base}".strip()
 
     def add_error(self, field: str | None, error: object) -> None:

@@ -138,6 +138,11 @@ class CarePlan(models.Model):
     def __str__(self) -> str:
         return f"{self.child_id} {self.get_classification_display()} ({self.status})"
 
+    @property
+    def intervention_labels(self) -> list[str]:
+        labels = dict(self.Intervention.choices)
+        return [str(labels.get(i, i)) for i in self.interventions]
+
 
 class CarePlanReview(models.Model):
     """A dated review of a care plan: what happened and when to look again."""

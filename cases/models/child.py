@@ -168,6 +168,11 @@ class Child(models.Model):
         return age_on(self.birth_date, on or timezone.localdate())
 
     @property
+    def category_labels(self) -> list[str]:
+        labels = dict(Category.choices)
+        return [str(labels.get(c, c)) for c in self.categories]
+
+    @property
     def is_high_risk(self) -> bool:
         return self.risk_level >= RiskLevel.HIGH
 

@@ -88,6 +88,8 @@ class Handover(models.Model):
         related_name="+",
     )
     reason = models.CharField(_("reason"), max_length=300)
+    # The file's version just before the move: the sending side's view is that snapshot.
+    child_version = models.PositiveIntegerField(_("file version at hand-over"))
     handed_over_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handed over by"),

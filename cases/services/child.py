@@ -195,6 +195,7 @@ def child_handover(*, child: Child, target: HandoverTarget, reason: str, by: Use
         from_institution_id=locked.residential_institution_id,
         to_institution=target.institution,
         reason=reason,
+        child_version=locked.version,
         handed_over_by=by,
     )
     Child.objects.filter(pk=locked.pk).update(

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from cases.identity import name_key
 from cases.models import Child
 from cases.services.access import child_grant_access
 from institutions.models import Agency, Institution, User
@@ -297,7 +298,7 @@ class Command(BaseCommand):
                 continue
             residential = row.pop("residential", False)
             age = age_on(row["birth_date"], today)
-            child = Child(**row)
+            child = Child(**row, name_pinyin=name_key(row["name"]))
             if residential:
                 child.residential_institution = institutions["welfare"]
             elif row["residence_region_id"].startswith("990101001"):

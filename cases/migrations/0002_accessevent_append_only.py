@@ -26,6 +26,6 @@ DROP FUNCTION IF EXISTS cases_accessevent_append_only();
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0002_initial")]
+    dependencies = [("cases", "0001_initial")]
 
     operations = [migrations.RunSQL(FORBID, ALLOW)]

@@ -1,0 +1,34 @@
+"""Background jobs of the children's app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils import translation
+
+from cases.imports import child_import_fail, child_import_run
+
+
+@shared_task(
+    bind=True,
+    name="cases.child_import_run",
+    acks_late=True,
+    max_retries=3,
+    time_limit=1800,
+    soft_time_limit=1740,
+)
+def child_import_run_task(self: Any, job_id: int) -> None:
+    """Check and import one uploaded file of children (idempotent: a finished job is left alone)."""
+    # The job has no language of its own: its messages are in the site's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        try:
+            child_import_run(job_id=job_id)
+        except (OperationalError, InterfaceError) as exc:
+            # The database went away mid-run; nothing was saved, so the job can start again.
+            if self.request.retries >= self.max_retries:
+                child_import_fail(job_id=job_id)
+                raise
+            raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc

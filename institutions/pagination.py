@@ -1,0 +1,27 @@
+"""Bounded pagination: a list never counts more rows than it could ever show."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.core.paginator import Paginator
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` rows (SELECT count(*) FROM (... LIMIT cap+1)), so the count of a
+    province-wide list costs the same as a village's. Past the cap the list says "more than"."""
+
+    def __init__(
+        self, object_list: Any, per_page: int, *, cap: int = 10_000, **kwargs: Any
+    ) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        return int(self.object_list[: self.cap + 1].count())
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.cap
