@@ -10,7 +10,8 @@ from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.models import AccessEvent, Child
+from cases.filters import ChildFilter
+from cases.models import AccessEvent, Category, Child, RiskLevel
 from cases.selectors import child_list, children_visible_to
 from cases.services.access import access_record
 from institutions.api import ScopedAPIMixin
@@ -24,6 +25,8 @@ class ChildSummarySerializer(serializers.ModelSerializer):
     household_region = serializers.CharField(source="household_region_id")
     residence_region_name = serializers.CharField(source="residence_region.name")
     school = serializers.CharField(source="school.name", default=None)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices))
 
     class Meta:
         model = Child
@@ -37,7 +40,12 @@ class ChildSummarySerializer(serializers.ModelSerializer):
             "residence_region_name",
             "household_region",
             "school",
+            "grade",
+            "class_name",
+            "categories",
+            "risk_level",
             "status",
+            "version",
         ]
         read_only_fields = fields
 
@@ -48,14 +56,13 @@ class ChildViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
 
     scope_selector = children_visible_to
     serializer_class = ChildSummarySerializer
+    filterset_class = ChildFilter
 
     def get_queryset(self) -> QuerySet[Child]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Child.objects.none()
         if self.action == "list":
-            return child_list(
-                user=signed_in_user(self.request), search=self.request.query_params.get("q", "")
-            )
+            return child_list(user=signed_in_user(self.request))
         return super().get_queryset().select_related("residence_region", "school")
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

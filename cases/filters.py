@@ -66,11 +66,13 @@ class ChildFilter(django_filters.FilterSet):
 
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if user is None and self.request is not None and self.request.user.is_authenticated:
+            user = self.request.user  # the API's filter backend passes the request, not the user
         if user is not None:
             from cases.forms import institutions_for
 
-            self.filters["school"].queryset = institutions_for(user, {Institution.Kind.SCHOOL})  # type: ignore[attr-defined]
-            self.filters["residential_institution"].queryset = institutions_for(  # type: ignore[attr-defined]
+            self.filters["school"].queryset = institutions_for(user, {Institution.Kind.SCHOOL})
+            self.filters["residential_institution"].queryset = institutions_for(
                 user, set(Institution.RESIDENTIAL_KINDS)
             )
 

@@ -42,7 +42,7 @@ class RegionCodeField(forms.CharField):
         super().__init__(**kwargs)
         self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
 
-    def clean(self, value: Any) -> Region | None:  # type: ignore[override]
+    def clean(self, value: Any) -> Region | None:
         code = super().clean(value)
         if not code:
             return None
@@ -58,7 +58,12 @@ class RegionCodeField(forms.CharField):
 
 
 def institutions_for(user: User, kinds: set[str]) -> Any:
-    """Institutions of these kinds a user may put a child in: in their regions or their own."""
+    """Institutions of these kinds a user may put a child in: in their regions or their own.
+
+    Administrators who import children for any region may name any active institution.
+    """
+    if user.has_perm("institutions.change_institution"):
+        return Institution.objects.filter(kind__in=kinds, is_active=True).order_by("name")
     scope = scope_for(user)
     q = Q(pk__in=[])
     for prefix in scope.region_prefixes:
@@ -127,9 +132,9 @@ class ChildForm(BootstrapFormMixin, forms.Form):
                 current = getattr(child, f"{name}_id")
                 if current:
                     field = self.fields[name]
-                    field.queryset = (
-                        field.queryset | Institution.objects.filter(pk=current)
-                    ).distinct()  # type: ignore[attr-defined]
+                    assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 (declared above)
+                    allowed = Q(pk__in=field.queryset.values("pk")) | Q(pk=current)  # type: ignore[union-attr]
+                    field.queryset = Institution.objects.filter(allowed).order_by("name")
 
     @property
     def region_choices(self) -> list[Region]:

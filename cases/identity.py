@@ -34,7 +34,7 @@ def national_id_check_digit(first17: str) -> str:
 
 
 def parse_national_id(raw: str) -> tuple[str, date]:
-    """Validate an 18-digit ID (GB 11643: format, date, check digit); return it and its birth date."""
+    """Validate an 18-digit ID (GB 11643: format, date, check digit); return it and its birth."""
     value = normalize_national_id(raw)
     if not _ID_RE.match(value):
         raise InvalidNationalId(_("An ID number has 17 digits followed by a digit or X."))

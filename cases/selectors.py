@@ -155,7 +155,8 @@ def duplicate_candidates(
             strength = "strong"
         else:
             strength = "possible"
-        result.append(DuplicateCandidate(child, bool(child.in_scope), strength))  # type: ignore[attr-defined]
+        in_scope = bool(getattr(child, "in_scope", False))
+        result.append(DuplicateCandidate(child, in_scope, strength))
     order = {"id": 0, "strong": 1, "possible": 2}
     return sorted(result, key=lambda c: order[c.strength])
 

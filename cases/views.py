@@ -39,7 +39,7 @@ from institutions.pagination import CappedPaginator
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 
-ACCESS_TOKEN_SALT = "cases.access-request"
+ACCESS_TOKEN_SALT = "cases.access-request"  # noqa: S105 (a signing namespace, not a secret)
 ACCESS_TOKEN_MAX_AGE = 24 * 3600
 
 

@@ -19,8 +19,8 @@ class CappedPaginator(Paginator):
         self.cap = cap
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
-        return int(self.object_list[: self.cap + 1].count())
+    def count(self) -> int:
+        return int(self.object_list[: self.cap + 1].count())  # type: ignore[attr-defined]
 
     @property
     def is_capped(self) -> bool:

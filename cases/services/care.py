@@ -26,7 +26,8 @@ def care_team_add(
             child=child, team_role=team_role, peer_name=peer_name, added_by=by
         )
     else:
-        assert user is not None  # the form requires a staff member for staff roles
+        if user is None:
+            raise ValueError("a staff role needs a user")  # the form guarantees one
         member, _created = CareTeamMember.objects.get_or_create(
             child=child,
             team_role=team_role,

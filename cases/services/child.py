@@ -239,9 +239,9 @@ def end_team_membership(*, member: CareTeamMember, by: User) -> None:
     member.ended_on = timezone.localdate()
     member.save(update_fields=["is_active", "ended_on"])
     if (
-        member.user_id
+        member.user is not None
         and not CareTeamMember.objects.filter(
-            child_id=member.child_id, user_id=member.user_id, is_active=True
+            child_id=member.child_id, user=member.user, is_active=True
         ).exists()
     ):
         child_revoke_access(child=member.child, user=member.user, by=by)

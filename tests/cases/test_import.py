@@ -207,7 +207,7 @@ def test_clean_xlsx_imports_every_row_through_the_worker(demo_world, login):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_file_with_one_bad_row_imports_nothing_through_the_worker(demo_world, login):
-    # A system administrator has no region scope, hence no school or institution to name.
+    # A system administrator imports for any region; these rows name no institution.
     client = login("admin")
     before = Child.objects.count()
     good = nid(date(2014, 1, 2), "305")

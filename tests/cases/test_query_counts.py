@@ -21,7 +21,9 @@ def volunteer_seeing(n: int, name: str) -> User:
     """A volunteer who sees exactly n children, through explicit grants."""
     volunteer = User.objects.create_user(name, password=DEMO_PASSWORD)
     membership_grant(
-        user=volunteer, role=Role.VOLUNTEER, agency=Agency.objects.get(kind=Agency.Kind.YOUTH_LEAGUE)
+        user=volunteer,
+        role=Role.VOLUNTEER,
+        agency=Agency.objects.get(kind=Agency.Kind.YOUTH_LEAGUE),
     )
     for child in Child.objects.order_by("id")[:n]:
         assign_perm("cases.view_child", volunteer, child)
@@ -39,13 +41,25 @@ def enrich(child: Child, count: int) -> None:
     author = User.objects.get(username="director_a")
     for i in range(count):
         guardian = Guardian.objects.create(child=child, name=f"监护人{i}", relation="relative")
-        Consent.objects.create(child=child, purpose="assessment", guardian=guardian,
-                               given_on="2026-01-01", recorded_by=author)
+        Consent.objects.create(
+            child=child,
+            purpose="assessment",
+            guardian=guardian,
+            given_on="2026-01-01",
+            recorded_by=author,
+        )
         CareTeamMember.objects.create(child=child, team_role="peer_partner", peer_name=f"伙伴{i}")
-        CarePlan.objects.create(child=child, classification="general", goals="g",
-                                interventions=["comfort"], owner=author, created_by=author,
-                                start_date="2026-01-01", review_date="2026-02-01",
-                                status="active" if i == 0 else "completed")
+        CarePlan.objects.create(
+            child=child,
+            classification="general",
+            goals="g",
+            interventions=["comfort"],
+            owner=author,
+            created_by=author,
+            start_date="2026-01-01",
+            review_date="2026-02-01",
+            status="active" if i == 0 else "completed",
+        )
 
 
 def test_list_query_count_is_the_same_for_10_and_100_children(client):

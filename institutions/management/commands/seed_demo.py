@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from cases.identity import name_key
-from cases.models import Child
+from cases.models import Category, Child, Guardian, RiskLevel
 from cases.services.access import child_grant_access
 from institutions.models import Agency, Institution, User
 from institutions.roles import Role
@@ -190,6 +190,13 @@ def demo_children(today: date) -> list[dict[str, Any]]:
         nonlocal number
         number += 1
         age_days = rng.randint(age_range[0] * 365 + 30, age_range[1] * 365 + 300)
+        categories = []
+        if household != residence and residence != COUNTY:
+            categories.append(Category.MIGRANT)
+        elif residence != COUNTY and rng.random() < 0.45:
+            categories.append(Category.RURAL_LEFT_BEHIND)
+        if rng.random() < 0.15:
+            categories.append(Category.FAMILY_POVERTY)
         return {
             "record_number": f"DEMO-{number:04d}",
             "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN2),
@@ -197,6 +204,11 @@ def demo_children(today: date) -> list[dict[str, Any]]:
             "birth_date": today - timedelta(days=age_days),
             "residence_region_id": residence,
             "household_region_id": household,
+            "categories": categories,
+            "risk_level": rng.choices(
+                [RiskLevel.NONE, RiskLevel.LOW, RiskLevel.MODERATE, RiskLevel.HIGH],
+                weights=[70, 18, 9, 3],
+            )[0],
         }
 
     for village in VILLAGES:
@@ -210,6 +222,9 @@ def demo_children(today: date) -> list[dict[str, Any]]:
     for _index in range(WELFARE_RESIDENTS):
         row = next_child(COUNTY, COUNTY, (3, 17))
         row["residential"] = True
+        row["categories"] = [
+            Category.ORPHAN if rng.random() < 0.6 else Category.DE_FACTO_UNSUPPORTED
+        ]
         rows.append(row)
     return rows
 
@@ -310,4 +325,40 @@ class Command(BaseCommand):
                 child.school = institutions["middle_school"]
             new.append(child)
         Child.objects.bulk_create(new)
+        self._guardians(new)
         return len(new)
+
+    def _guardians(self, children: list[Child]) -> None:
+        """One or two synthetic guardians per new child; phone numbers start 000 (not real)."""
+        rng = random.Random(99)
+        rows = []
+        for child in children:
+            if child.residential_institution_id:
+                continue
+            left_behind = Category.RURAL_LEFT_BEHIND in child.categories
+            rows.append(
+                Guardian(
+                    child=child,
+                    name=child.name[0]
+                    + rng.choice(["建国", "秀英", "国强", "桂兰", "志明", "美华"]),
+                    relation=Guardian.Relation.GRANDPARENT
+                    if left_behind
+                    else Guardian.Relation.MOTHER,
+                    phone=f"000{rng.randint(10_000_000, 99_999_999)}",
+                    lives_with_child=True,
+                    is_primary_contact=True,
+                )
+            )
+            if left_behind:
+                rows.append(
+                    Guardian(
+                        child=child,
+                        name=child.name[0] + rng.choice(["大伟", "春生", "海涛"]),
+                        relation=Guardian.Relation.FATHER,
+                        phone=f"000{rng.randint(10_000_000, 99_999_999)}",
+                        lives_with_child=False,
+                        works_away=True,
+                        work_location=rng.choice(["广东东莞", "浙江义乌", "江苏苏州"]),
+                    )
+                )
+        Guardian.objects.bulk_create(rows)
