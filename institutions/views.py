@@ -40,11 +40,14 @@ def _safe_next(request: HttpRequest, default: str = "home") -> str:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in user's start page: who they are, where they work, what they cover."""
+    from cases.selectors import pending_access_requests
+
     user = signed_in_user(request)
     return render(
         request,
         "institutions/home.html",
         {
+            "pending_requests": pending_access_requests(user=user).count(),
             "memberships": list(active_memberships(user=user)),
             "scope": scope_for(user),
             "two_factor_enrolled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),

@@ -95,6 +95,32 @@ def child_create(
     return child
 
 
+def _save_if_unchanged(
+    *,
+    child: Child,
+    expected_version: int,
+    values: dict[str, Any],
+    by: User,
+    detail: dict,
+    request: Any = None,
+) -> Child:
+    """Write `values` only if the file is still at `expected_version`; log the change.
+
+    The version check and the write are one conditional UPDATE, so of two people saving at once
+    exactly one succeeds and the other's change is refused, never silently overwritten.
+    """
+    updated = Child.objects.filter(pk=child.pk, version=expected_version).update(
+        **values, version=F("version") + 1, updated_at=timezone.now()
+    )
+    current = Child.objects.get(pk=child.pk)
+    if not updated:
+        raise EditConflict(current)
+    access_record(
+        user=by, action=AccessEvent.Action.CHANGE, child=current, request=request, detail=detail
+    )
+    return current
+
+
 @transaction.atomic
 def child_update(
     *,
@@ -105,67 +131,44 @@ def child_update(
     national_id: str | None = None,
     request: Any = None,
 ) -> Child:
-    """Save validated changes if nobody saved in between; otherwise raise EditConflict.
-
-    The version check and the write are one conditional UPDATE, so of two people saving at once
-    exactly one succeeds and the other's change is refused, never silently overwritten.
-    """
+    """Save validated changes if nobody saved in between; otherwise raise EditConflict."""
     values = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
     if "name" in values:
         values["name_pinyin"] = name_key(values["name"])
     if national_id is not None:
         values.update(protect_national_id(national_id))
-    updated = Child.objects.filter(pk=child.pk, version=expected_version).update(
-        **values, version=F("version") + 1, updated_at=timezone.now()
-    )
-    current = Child.objects.get(pk=child.pk)
-    if not updated:
-        raise EditConflict(current)
-    changed = sorted(set(values) - {"name_pinyin"})
-    access_record(
-        user=by,
-        action=AccessEvent.Action.CHANGE,
-        child=current,
+    return _save_if_unchanged(
+        child=child,
+        expected_version=expected_version,
+        values=values,
+        by=by,
         request=request,
-        detail={"fields": changed},
+        detail={"fields": sorted(set(values) - {"name_pinyin"})},
     )
-    return current
 
 
 @transaction.atomic
 def child_close(*, child: Child, reason: str, expected_version: int, by: User) -> Child:
     """Close a file with a reason; it stays, with its history, and can be found and reopened."""
-    updated = Child.objects.filter(pk=child.pk, version=expected_version).update(
-        status=Child.Status.CLOSED,
-        status_reason=reason,
-        version=F("version") + 1,
-        updated_at=timezone.now(),
+    return _save_if_unchanged(
+        child=child,
+        expected_version=expected_version,
+        values={"status": Child.Status.CLOSED, "status_reason": reason},
+        by=by,
+        detail={"closed": reason},
     )
-    current = Child.objects.get(pk=child.pk)
-    if not updated:
-        raise EditConflict(current)
-    access_record(
-        user=by, action=AccessEvent.Action.CHANGE, child=current, detail={"closed": reason}
-    )
-    return current
 
 
 @transaction.atomic
 def child_reopen(*, child: Child, expected_version: int, by: User) -> Child:
     """Reopen a closed file."""
-    updated = Child.objects.filter(pk=child.pk, version=expected_version).update(
-        status=Child.Status.ACTIVE,
-        status_reason="",
-        version=F("version") + 1,
-        updated_at=timezone.now(),
+    return _save_if_unchanged(
+        child=child,
+        expected_version=expected_version,
+        values={"status": Child.Status.ACTIVE, "status_reason": ""},
+        by=by,
+        detail={"reopened": True},
     )
-    current = Child.objects.get(pk=child.pk)
-    if not updated:
-        raise EditConflict(current)
-    access_record(
-        user=by, action=AccessEvent.Action.CHANGE, child=current, detail={"reopened": True}
-    )
-    return current
 
 
 @dataclass(frozen=True)
