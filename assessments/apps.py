@@ -3,5 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AssessmentsConfig(AppConfig):
+    """Instruments, scoring, screenings, alerts and the reassessment policy."""
+
     name = "assessments"
     verbose_name = _("Assessments")
+
+    def ready(self) -> None:
+        from assessments import file_integration
+
+        file_integration.register()

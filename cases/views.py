@@ -33,6 +33,7 @@ from cases.services.child import (
     child_reopen,
     child_update,
 )
+from cases.sections import render_context
 from cases.timeline import timeline
 from institutions.masking import may_see
 from institutions.pagination import CappedPaginator
@@ -111,6 +112,7 @@ class ChildDetailView(ScopedViewMixin, View):
                 "past_plans": [p for p in plans if p is not active_plan],
                 "needs_plan": child.is_high_risk and active_plan is None,
                 "timeline": timeline(child, user),
+                "sections": render_context(child, user),
             },
         )
 

@@ -239,6 +239,8 @@ EMAIL_HOST_PASSWORD = env.get_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "xinqiao@localhost")
+# The address people use to reach the site, for links in e-mails.
+SITE_URL = env.get_str("SITE_URL", "http://127.0.0.1:8000")
 if not PRODUCTION and not env.get_bool("EMAIL_SEND", False):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("children/", include("cases.urls")),
     path("", include("followups.urls")),
+    path("assessments/", include("assessments.urls")),
     path("api/v1/", include(router.urls)),
     path(
         "api/schema/",

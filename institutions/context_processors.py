@@ -22,6 +22,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append(
                 {"label": _("Children"), "url": reverse("cases:child_list"), "icon": "people"}
             )
+        if user.has_perm("cases.view_child"):
+            items.append(
+                {"label": _("Alerts"), "url": reverse("assessments:alert_list"), "icon": "bell"}
+            )
         if scope.region_prefixes or scope.school_ids or scope.residential_institution_ids:
             items.append(
                 {

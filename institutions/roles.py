@@ -49,6 +49,8 @@ class RoleSpec:
 
 
 _CHILD_READ = {"cases.view_child"}
+_ASSESS = {"assessments.add_assessment", "assessments.acknowledge_alert"}
+_SCREEN = {"assessments.add_screeningsession", "assessments.change_screeningsession"}
 _CHILD_WRITE = {
     "cases.view_child",
     "cases.add_child",
@@ -61,12 +63,15 @@ _CHILD_WRITE = {
 ROLE_TABLE: dict[Role, RoleSpec] = {
     Role.CHILD_DIRECTOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
-        permissions=frozenset(_CHILD_WRITE | {"cases.view_child_identity", "cases.handover_child"}),
+        permissions=frozenset(
+            _CHILD_WRITE | _ASSESS | {"cases.view_child_identity", "cases.handover_child"}
+        ),
     ),
     Role.CHILD_SUPERVISOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
         permissions=frozenset(
             _CHILD_WRITE
+            | _ASSESS
             | {
                 "cases.view_child_identity",
                 "cases.view_confidential_notes",
@@ -77,25 +82,39 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
     ),
     Role.SCHOOL_COUNSELLOR: RoleSpec(
         scope=frozenset({ScopeSource.ENROLMENT}),
-        permissions=frozenset(_CHILD_WRITE | {"cases.view_confidential_notes"}),
+        permissions=frozenset(
+            _CHILD_WRITE
+            | _ASSESS
+            | _SCREEN
+            | {"cases.view_confidential_notes", "assessments.view_item_answers"}
+        ),
     ),
-    Role.MENTOR_TEACHER: RoleSpec(scope=frozenset(), permissions=frozenset(_CHILD_READ)),
+    Role.MENTOR_TEACHER: RoleSpec(
+        scope=frozenset(),
+        permissions=frozenset(_CHILD_READ | {"assessments.acknowledge_alert"}),
+    ),
     Role.SOCIAL_WORKER: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
-        permissions=frozenset(_CHILD_WRITE),
+        permissions=frozenset(_CHILD_WRITE | _ASSESS),
     ),
     Role.VOLUNTEER: RoleSpec(scope=frozenset(), permissions=frozenset(_CHILD_READ)),
     Role.INSTITUTION_STAFF: RoleSpec(
         scope=frozenset({ScopeSource.RESIDENCE}),
         permissions=frozenset(
             _CHILD_WRITE
+            | _ASSESS
+            | _SCREEN
             | {"cases.view_child_identity", "cases.handover_child", "cases.import_children"}
         ),
     ),
     # Clinic staff see a child through the grant a referral adds, not through a region.
     Role.CLINICIAN: RoleSpec(
         scope=frozenset(),
-        permissions=frozenset(_CHILD_READ | {"cases.view_confidential_notes"}),
+        permissions=frozenset(
+            _CHILD_READ
+            | _ASSESS
+            | {"cases.view_confidential_notes", "assessments.view_item_answers"}
+        ),
     ),
     Role.AGENCY_SUPERVISOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
@@ -122,6 +141,12 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
                 "institutions.add_user",
                 "institutions.change_user",
                 "cases.import_children",
+                "assessments.view_instrument",
+                "assessments.add_instrument",
+                "assessments.change_instrument",
+                "assessments.view_reassessmentpolicy",
+                "assessments.add_reassessmentpolicy",
+                "assessments.change_reassessmentpolicy",
             }
         ),
         requires_two_factor=True,

@@ -16,6 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from assessments.builtin import install as install_instruments
+from assessments.models import Instrument, ReassessmentPolicy
 from cases.identity import name_key
 from cases.models import Category, Child, Guardian, RiskLevel
 from cases.services.access import child_grant_access
@@ -240,6 +242,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("sync_roles", verbosity=0)
         region_load(rows=REGIONS)
+        # A flush between transactional tests empties the tables the migrations filled.
+        install_instruments(Instrument, ReassessmentPolicy)
         agencies = {
             kind: Agency.objects.get_or_create(region_id=COUNTY, kind=kind, name=name)[0]
             for kind, name in AGENCIES.items()
@@ -284,6 +288,7 @@ class Command(BaseCommand):
             )
             user.display_name = display
             user.is_demo = True
+            user.email = f"{username}@demo.invalid"  # a reserved domain: nothing is delivered
             user.set_password(settings.DEMO_PASSWORD)
             user.save()
             if isinstance(organisation, Agency.Kind):
@@ -323,6 +328,10 @@ class Command(BaseCommand):
                     child.school = institutions["primary_school"]
             elif row["residence_region_id"].startswith("990101002") and 12 <= age <= 15:
                 child.school = institutions["middle_school"]
+            if child.school is not None:
+                # Primary grades 1-6 from age 6; middle school grades 7-9 from age 12.
+                child.grade = min(max(age - 5, 1), 9)
+                child.class_name = f"{(int(row['record_number'][-1]) % 2) + 1}班"
             new.append(child)
         Child.objects.bulk_create(new)
         self._guardians(new)

@@ -1,0 +1,84 @@
+"""What assessments add to the child's file: a section (latest results, next due date, trend
+charts, open alerts) and timeline entries. One query each, whatever the number of results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from assessments.models import Alert, Assessment
+from assessments.selectors import next_reassessment_due, trend_series
+from cases import sections, timeline
+from cases.models import Child
+from institutions.models import User
+
+
+def _results(child: Child) -> list[Assessment]:
+    """All current results of the child, loaded once per page and shared by section and timeline."""
+    cached = getattr(child, "_assessments_cache", None)
+    if cached is None:
+        cached = list(
+            Assessment.objects.filter(child=child, amendments__isnull=True)
+            .select_related("instrument")
+            .order_by("-administered_on", "-id")[:500]
+        )
+        child._assessments_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def section_context(child: Child, user: User) -> dict[str, Any]:
+    results = _results(child)
+    latest: dict[str, Assessment] = {}
+    for a in results:
+        latest.setdefault(a.instrument.code, a)
+    last = results[0].administered_on if results else None
+    due = next_reassessment_due(child=child, last=last)
+    trends = trend_series(results=list(reversed(results)))
+    for index, series in enumerate(trends, start=1):
+        series["script_id"] = f"trend-{index}"
+    open_alerts = list(
+        Alert.objects.filter(child=child, acknowledged_at__isnull=True).order_by("-created_at")[:5]
+    )
+    return {
+        "latest": list(latest.values()),
+        "next_due": due,
+        "overdue": due is not None and due < timezone.localdate(),
+        "trends": trends,
+        "open_alerts": open_alerts,
+    }
+
+
+def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
+    from datetime import datetime, time
+
+    entries = []
+    for a in _results(child)[:50]:
+        at = timezone.make_aware(datetime.combine(a.administered_on, time(12)))
+        entries.append(
+            timeline.TimelineEntry(
+                at,
+                "clipboard-data",
+                _("%(code)s: total %(total)s, %(band)s")
+                % {"code": a.instrument.code, "total": a.total, "band": a.band_text},
+                a.get_risk_level_display(),
+                reverse("assessments:assessment_detail", args=[a.pk]),
+            )
+        )
+    return entries
+
+
+def register() -> None:
+    sections.register(
+        sections.FileSection(
+            anchor="assessments",
+            title=gettext_lazy("Assessments"),
+            template="assessments/file_section.html",
+            context=section_context,
+            order=10,
+        )
+    )
+    timeline.register(timeline_entries)

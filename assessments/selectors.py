@@ -1,0 +1,130 @@
+"""Scoped reads of assessments, alerts and sessions, and the reassessment due date."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from assessments.models import (
+    Alert,
+    Assessment,
+    Instrument,
+    ReassessmentPolicy,
+    ScreeningSession,
+)
+from cases.models import Child
+from cases.selectors import child_scope_q
+from institutions.models import User
+from institutions.selectors import scope_for
+
+
+def assessments_visible_to(user: User | AnonymousUser) -> QuerySet[Assessment]:
+    """Assessments of the children `user` may see."""
+    return Assessment.objects.filter(child_scope_q(user, via="child__")).select_related(
+        "child", "instrument", "administered_by"
+    )
+
+
+def alerts_visible_to(user: User | AnonymousUser) -> QuerySet[Alert]:
+    """Alerts about the children `user` may see."""
+    return Alert.objects.filter(child_scope_q(user, via="child__")).select_related(
+        "child", "assessment__instrument", "acknowledged_by"
+    )
+
+
+def sessions_visible_to(user: User | AnonymousUser) -> QuerySet[ScreeningSession]:
+    """Screening sessions of the user's schools and institutions, and those they opened."""
+    scope = scope_for(user)
+    if scope.user_id is None:
+        return ScreeningSession.objects.none()
+    q = Q(opened_by_id=scope.user_id)
+    if scope.school_ids:
+        q |= Q(school_id__in=scope.school_ids)
+    if scope.residential_institution_ids:
+        q |= Q(institution_id__in=scope.residential_institution_ids)
+    for prefix in scope.region_prefixes:
+        q |= Q(school__region__code__startswith=prefix) | Q(
+            institution__region__code__startswith=prefix
+        )
+    return ScreeningSession.objects.filter(q).select_related("instrument", "school", "institution")
+
+
+def may_see_item_answers(user: User, assessment: Assessment) -> bool:
+    """Item-level answers: counsellors and clinicians, and whoever took the assessment."""
+    return (
+        user.has_perm("assessments.view_item_answers") or assessment.administered_by_id == user.pk
+    )
+
+
+def current_instruments() -> QuerySet[Instrument]:
+    """The newest active version of every instrument code."""
+    return Instrument.objects.filter(is_active=True).order_by("code", "-version").distinct("code")
+
+
+def instruments_for_child(child: Child) -> list[Instrument]:
+    age = child.age()
+    return [i for i in current_instruments() if i.fits_age(age)]
+
+
+def latest_results(*, child: Child) -> list[Assessment]:
+    """The latest current result per instrument code, for the file."""
+    rows = (
+        Assessment.objects.filter(child=child, amendments__isnull=True)
+        .select_related("instrument")
+        .order_by("instrument__code", "-administered_on", "-id")
+        .distinct("instrument__code")
+    )
+    return sorted(rows, key=lambda a: a.administered_on, reverse=True)
+
+
+def trend_series(*, results: list[Assessment]) -> list[dict[str, Any]]:
+    """Per instrument code, totals over time (oldest first) and the band boundaries (ECharts)."""
+    rows = results
+    series: dict[str, dict[str, Any]] = {}
+    for a in rows:
+        entry = series.setdefault(
+            a.instrument.code,
+            {
+                "code": a.instrument.code,
+                "name": a.instrument.name,
+                "bands": [
+                    {"min": b.min, "max": b.max, "label": b.label, "risk": b.risk}
+                    for b in a.instrument.parsed.bands
+                    if b.scale == "total"
+                ],
+                "points": [],
+            },
+        )
+        entry["points"].append([a.administered_on.isoformat(), a.total])
+    return list(series.values())
+
+
+def policy_interval(*, child: Child) -> int | None:
+    """The shortest interval (days) among the policies that match the child."""
+    settings_ = [ReassessmentPolicy.Setting.ANY]
+    if child.residential_institution_id:
+        settings_.append(ReassessmentPolicy.Setting.INSTITUTION)
+    if child.school_id:
+        settings_.append(ReassessmentPolicy.Setting.SCHOOL)
+    intervals = ReassessmentPolicy.objects.filter(
+        Q(risk_level__isnull=True) | Q(risk_level=child.risk_level),
+        Q(category="") | Q(category__in=child.categories or ["-"]),
+        is_active=True,
+        setting__in=settings_,
+    ).values_list("interval_days", flat=True)
+    return min(intervals, default=None)
+
+
+def next_reassessment_due(*, child: Child, last: date | None) -> date | None:
+    """When the child is next due: the last assessment plus the policy's interval; today if
+    never assessed; None if no policy applies."""
+    interval = policy_interval(child=child)
+    if interval is None:
+        return None
+    if last is None:
+        return timezone.localdate()
+    return last + timedelta(days=interval)

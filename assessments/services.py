@@ -1,0 +1,165 @@
+"""Writes for assessments: submitting and amending results, alerts, the child's derived risk."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessments.models import Alert, Assessment, Instrument, ScreeningSession
+from assessments.scoring import Result
+from cases.models import AccessEvent, CareTeamMember, Child, RiskLevel
+from cases.services.access import access_record
+from followups.services import notify
+from institutions.models import User
+
+ALERT_FROM = RiskLevel.HIGH
+
+
+@transaction.atomic
+def assessment_submit(
+    *,
+    child: Child,
+    instrument: Instrument,
+    answers: dict[int, int],
+    result: Result,
+    setting: str,
+    administered_on: date,
+    by: User,
+    session: ScreeningSession | None = None,
+    amends: Assessment | None = None,
+    amendment_reason: str = "",
+) -> Assessment:
+    """Store a scored result (computed by the form from the answers), update the child's risk,
+    and raise an alert for a critical answer or a severe result."""
+    assessment = Assessment.objects.create(
+        child=child,
+        instrument=instrument,
+        answers={str(k): v for k, v in sorted(answers.items())},
+        scores=result.as_scores(),
+        total=result.total,
+        band_label=result.band.label if result.band else {},
+        risk_level=result.risk,
+        critical_items=result.critical_items,
+        valid=result.valid,
+        setting=setting,
+        session=session,
+        administered_on=administered_on,
+        administered_by=by,
+        amends=amends,
+        amendment_reason=amendment_reason,
+    )
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        child=child,
+        detail={"assessment": assessment.pk, "instrument": instrument.code},
+    )
+    child_refresh_risk(child=child)
+    if result.is_critical or result.risk >= ALERT_FROM:
+        alert_raise(
+            child=child,
+            assessment=assessment,
+            reason=Alert.Reason.CRITICAL_ANSWER
+            if result.is_critical
+            else Alert.Reason.SEVERE_RESULT,
+            risk_level=result.risk,
+            by=by,
+        )
+    return assessment
+
+
+def current_assessments(*, child_ids: Any = None) -> Any:
+    """Assessments not corrected by a later amendment."""
+    qs = Assessment.objects.filter(amendments__isnull=True)
+    if child_ids is not None:
+        qs = qs.filter(child_id__in=child_ids)
+    return qs
+
+
+def child_refresh_risk(*, child: Child) -> int:
+    """Derive the child's risk: the highest risk among the latest result of each instrument
+    code (DESIGN.md §4). Flagged visits add to this when the visits issue lands."""
+    latest_per_code = (
+        current_assessments()
+        .filter(child=child, instrument__code=OuterRef("instrument__code"))
+        .order_by("-administered_on", "-id")
+        .values("id")[:1]
+    )
+    risks = (
+        current_assessments()
+        .filter(child=child, id=Subquery(latest_per_code))
+        .values_list("risk_level", flat=True)
+    )
+    risk = max(risks, default=RiskLevel.NONE)
+    if risk != child.risk_level:
+        Child.objects.filter(pk=child.pk).update(risk_level=risk, risk_updated_at=timezone.now())
+        child.risk_level = risk
+    return risk
+
+
+def alert_recipients(*, child: Child) -> list[User]:
+    """The child's care team, the child directors and supervisors of the child's residence,
+    and the counsellors of the child's school."""
+    from cases.selectors import responsible_staff, staff_of
+    from institutions.roles import Role
+
+    team = [
+        m.user
+        for m in CareTeamMember.objects.filter(
+            child=child, is_active=True, user__isnull=False
+        ).select_related("user")
+    ]
+    recipients = team + list(responsible_staff(region_code=child.residence_region_id))
+    if child.school_id:
+        recipients += [
+            u
+            for u in staff_of(institution=child.school)
+            if u.memberships.filter(role=Role.SCHOOL_COUNSELLOR, is_active=True).exists()
+        ]
+    unique = {u.pk: u for u in recipients if u is not None}
+    return list(unique.values())
+
+
+@transaction.atomic
+def alert_raise(
+    *, child: Child, assessment: Assessment | None, reason: str, risk_level: int, by: User
+) -> Alert:
+    """Record the alert and tell everyone responsible, in the app now and by e-mail."""
+    from assessments.tasks import send_alert_emails
+
+    alert = Alert.objects.create(
+        child=child, assessment=assessment, reason=reason, risk_level=risk_level
+    )
+    link = reverse("assessments:alert_detail", args=[alert.pk])
+    text = _("Alert for %(record)s: %(reason)s. Please acknowledge.") % {
+        "record": child.record_number,
+        "reason": alert.get_reason_display(),
+    }
+    notify(
+        recipients=alert_recipients(child=child), kind="alert", text=text, link=link, child=child
+    )
+    transaction.on_commit(lambda: send_alert_emails.delay(alert.pk))
+    return alert
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
+    """Acknowledge with a note; the first acknowledgement wins, later ones change nothing."""
+    updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_by=by, acknowledged_at=timezone.now(), note=note
+    )
+    alert.refresh_from_db()
+    if updated:
+        access_record(
+            user=by,
+            action=AccessEvent.Action.CHANGE,
+            child=alert.child,
+            detail={"alert_acknowledged": alert.pk},
+        )
+    return alert

@@ -1,0 +1,248 @@
+"""Pages for taking, reading and correcting assessments, and for acknowledging alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from assessments.forms import AssessmentForm
+from assessments.models import Assessment, Instrument
+from assessments.scoring import text_in
+from assessments.selectors import (
+    alerts_visible_to,
+    assessments_visible_to,
+    instruments_for_child,
+    may_see_item_answers,
+)
+from assessments.services import alert_acknowledge, assessment_submit
+from cases.models import AccessEvent, Consent
+from cases.selectors import children_visible_to
+from cases.services.access import access_record
+from cases.services.family import consent_record
+from institutions.pagination import CappedPaginator
+from institutions.scoping import ScopedViewMixin
+from institutions.selectors import signed_in_user
+
+
+def record_consent_from(form: AssessmentForm, user: Any) -> None:
+    """The consent given at the assessment step, when none was on file."""
+    given_by = form.cleaned_data.get("consent_by")
+    if not given_by:
+        return
+    guardian = None if given_by == "child" else form.child.guardians.get(pk=given_by)
+    consent_record(
+        child=form.child,
+        purpose=Consent.Purpose.ASSESSMENT,
+        given_on=form.cleaned_data["administered_on"],
+        by=user,
+        guardian=guardian,
+    )
+
+
+class AssessmentCreateView(ScopedViewMixin, View):
+    """Choose an instrument fitting the child's age, answer on one screen, submit."""
+
+    scope_selector = children_visible_to
+    permission_required = "assessments.add_assessment"
+    template_name = "assessments/assessment_form.html"
+
+    def _instrument(self, request: HttpRequest) -> Instrument | None:
+        raw = request.POST.get("instrument") or request.GET.get("instrument")
+        if not raw:
+            return None
+        return get_object_or_404(Instrument.objects.filter(is_active=True), pk=raw)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        instrument = self._instrument(request)
+        if instrument is None:
+            return render(
+                request,
+                "assessments/choose_instrument.html",
+                {"child": child, "instruments": instruments_for_child(child)},
+            )
+        form = AssessmentForm(instrument=instrument, child=child)
+        return render(
+            request, self.template_name, {"form": form, "child": child, "instrument": instrument}
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        instrument = self._instrument(request)
+        if instrument is None:
+            return redirect("assessments:assessment_create", pk=child.pk)
+        form = AssessmentForm(request.POST, instrument=instrument, child=child)
+        if not form.is_valid() or form.result is None:
+            return render(
+                request,
+                self.template_name,
+                {"form": form, "child": child, "instrument": instrument},
+            )
+        record_consent_from(form, user)
+        assessment = assessment_submit(
+            child=child,
+            instrument=instrument,
+            answers=form.answers,
+            result=form.result,
+            setting=form.cleaned_data["setting"],
+            administered_on=form.cleaned_data["administered_on"],
+            by=user,
+        )
+        messages.success(request, _("The result was saved."))
+        return redirect("assessments:assessment_detail", pk=assessment.pk)
+
+
+class AssessmentDetailView(ScopedViewMixin, View):
+    """A result: scores, band and risk for everyone in scope; answers only for some."""
+
+    scope_selector = assessments_visible_to
+    permission_required = "cases.view_child"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        assessment = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        access_record(
+            user=user,
+            action=AccessEvent.Action.VIEW,
+            child=assessment.child,
+            request=request,
+            detail={"assessment": assessment.pk},
+        )
+        answers = []
+        show_answers = may_see_item_answers(user, assessment)
+        if show_answers:
+            definition = assessment.instrument.parsed
+            for item in definition.items:
+                value = assessment.answers.get(str(item["number"]))
+                answers.append(
+                    {
+                        "number": item["number"],
+                        "text": text_in(item["text"]),
+                        "answer": text_in(definition.option_label(int(value)))
+                        if value is not None
+                        else "—",
+                        "critical": item["number"] in assessment.critical_items,
+                    }
+                )
+        return render(
+            request,
+            "assessments/assessment_detail.html",
+            {
+                "assessment": assessment,
+                "answers": answers,
+                "show_answers": show_answers,
+                "amendments": assessment.amendments.select_related("administered_by"),
+            },
+        )
+
+
+class AssessmentAmendView(ScopedViewMixin, View):
+    """Correct a result: a new result that keeps the original and says why."""
+
+    scope_selector = assessments_visible_to
+    permission_required = "assessments.add_assessment"
+    template_name = "assessments/assessment_form.html"
+
+    def _form(self, request: HttpRequest, original: Assessment, data: Any = None) -> AssessmentForm:
+        initial = {f"q{k}": str(v) for k, v in original.answers.items()}
+        initial.update(administered_on=original.administered_on, setting=original.setting)
+        return AssessmentForm(
+            data,
+            instrument=original.instrument,
+            child=original.child,
+            amends=original,
+            initial=initial,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        original = get_object_or_404(self.get_scoped_queryset(), pk=pk, amendments__isnull=True)
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": self._form(request, original),
+                "child": original.child,
+                "instrument": original.instrument,
+                "amends": original,
+            },
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        original = get_object_or_404(self.get_scoped_queryset(), pk=pk, amendments__isnull=True)
+        form = self._form(request, original, request.POST)
+        if not form.is_valid() or form.result is None:
+            return render(
+                request,
+                self.template_name,
+                {
+                    "form": form,
+                    "child": original.child,
+                    "instrument": original.instrument,
+                    "amends": original,
+                },
+            )
+        amendment = assessment_submit(
+            child=original.child,
+            instrument=original.instrument,
+            answers=form.answers,
+            result=form.result,
+            setting=form.cleaned_data["setting"],
+            administered_on=form.cleaned_data["administered_on"],
+            by=user,
+            session=original.session,
+            amends=original,
+            amendment_reason=form.cleaned_data["amendment_reason"],
+        )
+        messages.success(request, _("The correction was saved; the original is kept."))
+        return redirect("assessments:assessment_detail", pk=amendment.pk)
+
+
+class AlertListView(ScopedViewMixin, View):
+    """Alerts about children in my scope, the unacknowledged first."""
+
+    scope_selector = alerts_visible_to
+    permission_required = "cases.view_child"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        qs = self.get_scoped_queryset().order_by("-acknowledged_at", "-created_at", "-id")
+        if request.GET.get("open"):
+            qs = qs.filter(acknowledged_at__isnull=True)
+        page = CappedPaginator(qs.order_by("acknowledged_at", "-created_at", "-id"), 25).get_page(
+            request.GET.get("page")
+        )
+        return render(request, "assessments/alert_list.html", {"page_obj": page})
+
+
+class AlertDetailView(ScopedViewMixin, View):
+    """An alert, and its acknowledgement with a note."""
+
+    scope_selector = alerts_visible_to
+    permission_required = "cases.view_child"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        alert = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        return render(request, "assessments/alert_detail.html", {"alert": alert, "error": ""})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        alert = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        if not user.has_perm("assessments.acknowledge_alert"):
+            return render(request, "403.html", status=403)
+        note = request.POST.get("note", "").strip()
+        if not note:
+            return render(
+                request,
+                "assessments/alert_detail.html",
+                {"alert": alert, "error": _("Write what you did or will do.")},
+                status=400,
+            )
+        alert_acknowledge(alert=alert, by=user, note=note[:2000])
+        messages.success(request, _("The alert was acknowledged."))
+        return redirect("assessments:alert_detail", pk=alert.pk)

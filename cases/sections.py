@@ -1,0 +1,41 @@
+"""Sections other apps add to the child's file page (assessments, visits, referrals…).
+
+A section is a template and a function giving its context from the child (already loaded by
+`cases.selectors.child_file`) and the viewing user; the function may run a fixed, small number
+of queries. Apps register their sections in AppConfig.ready().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cases.models import Child
+from institutions.models import User
+
+
+@dataclass(frozen=True)
+class FileSection:
+    anchor: str
+    title: Any
+    template: str
+    context: Callable[[Child, User], dict[str, Any]]
+    order: int = 100
+
+
+_sections: list[FileSection] = []
+
+
+def register(section: FileSection) -> None:
+    if all(s.anchor != section.anchor for s in _sections):
+        _sections.append(section)
+        _sections.sort(key=lambda s: s.order)
+
+
+def render_context(child: Child, user: User) -> list[dict[str, Any]]:
+    """Each registered section with its context, in order."""
+    return [
+        {"anchor": s.anchor, "title": s.title, "template": s.template, **s.context(child, user)}
+        for s in _sections
+    ]
