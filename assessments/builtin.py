@@ -88,7 +88,8 @@ PHQ9 = {
                 ),
                 (
                     "有不如死掉或用某种方式伤害自己的念头",
-                    "Thoughts that you would be better off dead, or of hurting yourself in some way",
+                    "Thoughts that you would be better off dead, or of hurting yourself in "
+                    "some way",
                 ),
             ]
         ),

@@ -218,6 +218,9 @@ class ScreeningAbsence(models.Model):
             models.UniqueConstraint(fields=["session", "child"], name="absence_once_per_session")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.child_id}"
+
 
 class Alert(models.Model):
     """A critical answer or a severe result that someone must acknowledge, with a note."""

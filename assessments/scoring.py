@@ -21,6 +21,7 @@ Pure functions only: no database access here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,7 +204,7 @@ class Definition:
 
     # -- answers -----------------------------------------------------------------------------
 
-    def answer_errors(self, answers: dict[int, int | None]) -> dict[int, str]:
+    def answer_errors(self, answers: Mapping[int, int | None]) -> dict[int, str]:
         """Per item: a required answer missing, or a value the item does not have."""
         problems: dict[int, str] = {}
         for item in self.items:
@@ -226,7 +227,7 @@ class Definition:
             return self.values[0] + self.values[-1] - value
         return value
 
-    def score(self, answers: dict[int, int | None]) -> Result:
+    def score(self, answers: Mapping[int, int | None]) -> Result:
         """Score valid answers (call answer_errors first)."""
         points = {
             int(i["number"]): self.item_score(i, int(answers[int(i["number"])]))  # type: ignore[arg-type]

@@ -106,7 +106,8 @@ def child_refresh_risk(*, child: Child) -> int:
 def alert_recipients(*, child: Child) -> list[User]:
     """The child's care team, the child directors and supervisors of the child's residence,
     and the counsellors of the child's school."""
-    from cases.selectors import responsible_staff, staff_of
+    from cases.selectors import responsible_staff
+    from institutions.models import Membership
     from institutions.roles import Role
 
     team = [
@@ -117,11 +118,10 @@ def alert_recipients(*, child: Child) -> list[User]:
     ]
     recipients = team + list(responsible_staff(region_code=child.residence_region_id))
     if child.school_id:
-        recipients += [
-            u
-            for u in staff_of(institution=child.school)
-            if u.memberships.filter(role=Role.SCHOOL_COUNSELLOR, is_active=True).exists()
-        ]
+        counsellors = Membership.objects.filter(
+            institution_id=child.school_id, role=Role.SCHOOL_COUNSELLOR, is_active=True
+        ).values("user_id")
+        recipients += list(User.objects.filter(pk__in=counsellors, is_active=True))
     unique = {u.pk: u for u in recipients if u is not None}
     return list(unique.values())
 

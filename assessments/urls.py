@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from assessments import views
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/amend/", views.AssessmentAmendView.as_view(), name="assessment_amend"),
     path("alerts/", views.AlertListView.as_view(), name="alert_list"),
     path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="alert_detail"),
+    path("screenings/", include("assessments.urls_screening")),
+    path("instruments/", include("assessments.urls_builder")),
 ]

@@ -150,8 +150,9 @@ class AssessmentAmendView(ScopedViewMixin, View):
     template_name = "assessments/assessment_form.html"
 
     def _form(self, request: HttpRequest, original: Assessment, data: Any = None) -> AssessmentForm:
-        initial = {f"q{k}": str(v) for k, v in original.answers.items()}
-        initial.update(administered_on=original.administered_on, setting=original.setting)
+        initial: dict[str, Any] = {f"q{k}": str(v) for k, v in original.answers.items()}
+        initial["administered_on"] = original.administered_on
+        initial["setting"] = original.setting
         return AssessmentForm(
             data,
             instrument=original.instrument,

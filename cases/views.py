@@ -17,6 +17,7 @@ from cases.filters import ChildFilter
 from cases.forms import AccessRequestForm, ChildEditForm, ChildForm, CloseForm
 from cases.identity import decrypt
 from cases.models import AccessEvent, Child
+from cases.sections import render_context
 from cases.selectors import (
     child_file,
     child_history,
@@ -33,7 +34,6 @@ from cases.services.child import (
     child_reopen,
     child_update,
 )
-from cases.sections import render_context
 from cases.timeline import timeline
 from institutions.masking import may_see
 from institutions.pagination import CappedPaginator

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from assessments.api import AssessmentViewSet
 from cases.api import ChildViewSet
 from institutions import views as institution_views
 from institutions.admin import site as admin_site
@@ -13,6 +14,7 @@ from institutions.forms import LoginForm
 
 router = DefaultRouter()
 router.register("children", ChildViewSet, basename="child")
+router.register("assessments", AssessmentViewSet, basename="assessment")
 
 urlpatterns = [
     path("", institution_views.home, name="home"),

@@ -1,0 +1,156 @@
+"""Assessments in the JSON API: submit answers, get the scores, band and risk level back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from assessments.forms import check_instrument_fits, parse_answers
+from assessments.models import Assessment
+from assessments.scoring import text_in
+from assessments.selectors import assessments_visible_to, current_instruments, may_see_item_answers
+from assessments.services import assessment_submit
+from cases.models import Consent, RiskLevel
+from cases.selectors import children_visible_to
+from cases.services.family import has_consent
+from institutions.api import ScopedAPIMixin
+from institutions.selectors import signed_in_user
+
+
+class AssessmentInputSerializer(serializers.Serializer):
+    """A child's answers to an instrument, by question number."""
+
+    child = serializers.IntegerField()
+    instrument = serializers.CharField(help_text="Instrument code, e.g. PHQ-9 (newest version).")
+    answers = serializers.DictField(
+        child=serializers.IntegerField(allow_null=True),
+        help_text='Answer value per question number, e.g. {"1": 0, "2": 3}.',
+    )
+    administered_on = serializers.DateField(required=False)
+    setting = serializers.ChoiceField(
+        choices=Assessment.Setting.choices, default=Assessment.Setting.OTHER
+    )
+
+    def validate_administered_on(self, value: Any) -> Any:
+        if value > timezone.localdate():
+            raise serializers.ValidationError(_("An assessment cannot be dated in the future."))
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user = self.context["request"].user
+        child = children_visible_to(user).filter(pk=attrs["child"]).first()
+        if child is None:
+            raise Http404  # out of scope and missing answer alike
+        instrument = current_instruments().filter(code=attrs["instrument"]).first()
+        if instrument is None:
+            raise serializers.ValidationError(
+                {
+                    "instrument": _("There is no instrument %(code)s in use.")
+                    % {"code": attrs["instrument"]}
+                }
+            )
+        problem = check_instrument_fits(instrument, child)
+        if problem:
+            raise serializers.ValidationError({"instrument": problem})
+        if not has_consent(child=child, purpose=Consent.Purpose.ASSESSMENT):
+            raise serializers.ValidationError(
+                {"child": _("No consent for assessment is on file for this child.")}
+            )
+        answers, parse_errors = parse_answers(attrs["answers"])
+        errors = {
+            **parse_errors,
+            **{str(k): v for k, v in instrument.parsed.answer_errors(answers).items()},
+        }
+        if errors:
+            raise serializers.ValidationError({"answers": errors})
+        attrs.update(
+            child=child,
+            instrument=instrument,
+            answers=answers,
+            result=instrument.parsed.score(answers),
+        )
+        attrs.setdefault("administered_on", timezone.localdate())
+        return attrs
+
+
+class AssessmentOutputSerializer(serializers.ModelSerializer):
+    """A stored result. `answers` is present only for roles allowed to see them."""
+
+    instrument = serializers.CharField(source="instrument.code")
+    instrument_version = serializers.IntegerField(source="instrument.version")
+    band = serializers.SerializerMethodField()
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
+    subscales = serializers.DictField(source="scores.subscales", child=serializers.IntegerField())
+    answers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "child",
+            "instrument",
+            "instrument_version",
+            "administered_on",
+            "setting",
+            "total",
+            "subscales",
+            "band",
+            "risk_level",
+            "critical_items",
+            "valid",
+            "amends",
+            "answers",
+        ]
+        read_only_fields = fields
+
+    def get_band(self, obj: Assessment) -> str:
+        return text_in(obj.band_label) if obj.band_label else ""
+
+    def get_answers(self, obj: Assessment) -> dict[str, int] | None:
+        user = self.context["request"].user
+        return obj.answers if may_see_item_answers(user, obj) else None
+
+
+@extend_schema(tags=["assessments"])
+class AssessmentViewSet(
+    ScopedAPIMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):  # type: ignore[type-arg]
+    """Submit an assessment (scored on the server) and read results in scope."""
+
+    scope_selector = assessments_visible_to
+    action_permissions = {"create": "assessments.add_assessment"}
+
+    def get_queryset(self) -> QuerySet[Assessment]:
+        return super().get_queryset().order_by("-administered_on", "-id")
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:  # type: ignore[type-arg]
+        return AssessmentInputSerializer if self.action == "create" else AssessmentOutputSerializer
+
+    @extend_schema(request=AssessmentInputSerializer, responses={201: AssessmentOutputSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = AssessmentInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        assessment = assessment_submit(
+            child=data["child"],
+            instrument=data["instrument"],
+            answers=data["answers"],
+            result=data["result"],
+            setting=data["setting"],
+            administered_on=data["administered_on"],
+            by=signed_in_user(request),
+        )
+        output = AssessmentOutputSerializer(assessment, context={"request": request})
+        return Response(output.data, status=status.HTTP_201_CREATED)
