@@ -356,3 +356,18 @@ class TestApi:
             content_type="application/json",
         )
         assert response.status_code == 403
+
+
+def test_administrators_edit_the_reassessment_policy_in_the_admin(login):
+    from assessments.models import ReassessmentPolicy
+
+    client = login("admin")
+    assert client.get("/admin/assessments/reassessmentpolicy/").status_code == 200
+    policy = ReassessmentPolicy.objects.get(setting="any", risk_level=RiskLevel.HIGH)
+    response = client.post(f"/admin/assessments/reassessmentpolicy/{policy.pk}/change/",
+                           {"setting": "any", "risk_level": RiskLevel.HIGH, "category": "",
+                            "interval_days": 21, "is_active": "on"})
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert policy.interval_days == 21
+    assert login("counselor").get("/admin/assessments/reassessmentpolicy/").status_code == 302
