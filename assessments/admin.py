@@ -9,7 +9,7 @@ from institutions.admin import NoDeleteMixin, site
 
 
 @admin.register(ReassessmentPolicy, site=site)
-class ReassessmentPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ReassessmentPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["setting", "risk_level", "category", "interval_days", "is_active"]
     list_filter = ["setting", "risk_level", "is_active"]
     list_editable = ["interval_days", "is_active"]

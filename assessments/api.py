@@ -126,7 +126,7 @@ class AssessmentViewSet(
     mixins.RetrieveModelMixin,
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
-):  # type: ignore[type-arg]
+):
     """Submit an assessment (scored on the server) and read results in scope."""
 
     scope_selector = assessments_visible_to
@@ -135,7 +135,7 @@ class AssessmentViewSet(
     def get_queryset(self) -> QuerySet[Assessment]:
         return super().get_queryset().order_by("-administered_on", "-id")
 
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:  # type: ignore[type-arg]
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         return AssessmentInputSerializer if self.action == "create" else AssessmentOutputSerializer
 
     @extend_schema(request=AssessmentInputSerializer, responses={201: AssessmentOutputSerializer})

@@ -12,7 +12,7 @@ from assessments.models import Assessment, Instrument
 from assessments.scoring import Result, text_in
 from cases.models import Child, Consent
 from cases.services.family import has_consent
-from institutions.forms import BootstrapFormMixin
+from institutions.forms import BootstrapFormMixin, DateInput
 
 
 def parse_answers(raw: dict[str, Any]) -> tuple[dict[int, int], dict[str, str]]:
@@ -56,9 +56,7 @@ class AssessmentForm(BootstrapFormMixin, forms.Form):
     """One radio group per item (phone-friendly), the date, the setting and, when no consent
     for assessment is on file, the consent given now."""
 
-    administered_on = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    administered_on = forms.DateField(label=_("Date"), widget=DateInput())
     setting = forms.ChoiceField(label=_("Setting"), choices=Assessment.Setting.choices)
     consent_by = forms.ChoiceField(label=_("Consent for this assessment given by"), required=False)
     amendment_reason = forms.CharField(

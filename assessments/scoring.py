@@ -105,11 +105,14 @@ class Definition:
         return [i for i in self.items if scale in i.get("subscales", [])]
 
     def bounds(self, scale: str) -> tuple[int, int]:
-        """The lowest and highest score possible on a scale."""
-        n = len(self.items_of(scale))
+        """The lowest and highest score possible on a scale (a skipped optional item counts 0)."""
         if not self.values:
             return (0, 0)
-        return (n * self.values[0], n * self.values[-1])
+        items = self.items_of(scale)
+        lowest, highest = self.values[0], self.values[-1]
+        low = sum(lowest if i.get("required", True) else min(lowest, 0) for i in items)
+        high = sum(highest if i.get("required", True) else max(highest, 0) for i in items)
+        return (low, high)
 
     def option_label(self, value: int) -> dict[str, str]:
         for option in self.options:
@@ -141,6 +144,14 @@ class Definition:
                         _("Item %(n)s names a subscale %(code)s that is not defined.")
                         % {"n": item["number"], "code": code}
                     )
+        for scale in sorted({b.scale for b in self.bands} - {TOTAL, *codes}):
+            problems.append(
+                _("Bands name a scale %(code)s that is neither the total nor a subscale.")
+                % {"code": scale}
+            )
+        risks = [b.risk for b in self.bands] + [int(r["risk"]) for r in self.critical]
+        if any(risk not in range(5) for risk in risks):
+            problems.append(_("A risk level must be none, low, moderate, high or crisis (0-4)."))
         for scale in [TOTAL, *codes]:
             problems += self._band_errors(scale)
         if not any(b.scale == TOTAL for b in self.bands):
@@ -172,23 +183,20 @@ class Definition:
                     % {"scale": name, "min": band.min, "max": band.max}
                 )
         expected = low
-        for previous, band in zip([None, *bands], bands, strict=False):
-            if band.min < expected and previous is not None:
+        reach: Band | None = None  # the band reaching furthest so far: what a later one overlaps
+        for band in bands:
+            if reach is not None and band.min < expected:
                 problems.append(
                     _("Bands of %(scale)s overlap: %(a)s–%(b)s and %(c)s–%(d)s.")
-                    % {
-                        "scale": name,
-                        "a": previous.min,
-                        "b": previous.max,
-                        "c": band.min,
-                        "d": band.max,
-                    }
+                    % {"scale": name, "a": reach.min, "b": reach.max, "c": band.min, "d": band.max}
                 )
             elif band.min > expected:
                 problems.append(
                     _("No band of %(scale)s covers the scores %(a)s–%(b)s.")
                     % {"scale": name, "a": expected, "b": band.min - 1}
                 )
+            if reach is None or band.max + 1 > expected:
+                reach = band
             expected = max(expected, band.max + 1)
         if expected <= high:
             problems.append(

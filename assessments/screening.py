@@ -26,8 +26,9 @@ from assessments.scoring import TOTAL, Definition, Result, text_in
 from assessments.selectors import assessments_visible_to
 from assessments.services import assessment_submit
 from cases.imports import UnreadableFile, read_table
-from cases.models import Child, Consent, Guardian, RiskLevel
+from cases.models import AccessEvent, Child, Consent, Guardian, RiskLevel
 from cases.selectors import children_visible_to
+from cases.services.access import access_record
 from cases.services.family import consent_record
 from institutions.models import Institution, User
 from institutions.selectors import scope_for
@@ -129,7 +130,9 @@ def screening_session_open(
     """Open a session for a class or an institution's residents (the form chose the group)."""
     if not title:
         where = (
-            f"{group.school.name} {group.grade} {group.class_name}"
+            f"{group.school.name} "
+            + _("grade %(grade)s") % {"grade": group.grade}
+            + f" {group.class_name}"
             if group.school
             else str(group.institution.name if group.institution else "")
         )
@@ -232,8 +235,8 @@ def session_roster(
             child=child,
             result=by_child.get(child.pk),
             absence=absent.get(child.pk),
-            consent_on_file=bool(child.consent_on_file),  # type: ignore[attr-defined]
-            primary_guardian=next(iter(child.primary_guardians), None),  # type: ignore[attr-defined]
+            consent_on_file=bool(child.consent_on_file),
+            primary_guardian=next(iter(child.primary_guardians), None),
             fit_problem=check_instrument_fits(instrument, child),
         )
         for child in children
@@ -394,9 +397,16 @@ def screening_absence_record(
     *, session: ScreeningSession, child: Child, reason: str, by: User
 ) -> ScreeningAbsence:
     """Note that a child of the roster was not screened, and why (once per session)."""
-    absence, _created = ScreeningAbsence.objects.get_or_create(
+    absence, created = ScreeningAbsence.objects.get_or_create(
         session=session, child=child, defaults={"reason": reason[:200], "recorded_by": by}
     )
+    if created:
+        access_record(
+            user=by,
+            action=AccessEvent.Action.CHANGE,
+            child=child,
+            detail={"screening_absence": session.pk},
+        )
     return absence
 
 
@@ -496,9 +506,7 @@ def screening_sheet_check(
             r.child.record_number.upper(): r for r in session_roster(session=session, user=user)
         }
         seen: dict[str, int] = {}
-        count = 0
-        for number, values in table.rows:
-            count += 1
+        for count, (number, values) in enumerate(table.rows, start=1):
             if count > settings.IMPORT_MAX_ROWS:
                 check.errors.append(
                     (
@@ -632,15 +640,22 @@ class BandCount:
 
 
 @dataclass(frozen=True)
+class CriticalResult:
+    """A result with a critical answer, and what each critical answer means."""
+
+    assessment: Assessment
+    labels: list[str]
+
+
+@dataclass(frozen=True)
 class Summary:
     """Results by band, and the children at or above the threshold (critical answers first)."""
 
     progress: Progress
     bands: list[BandCount]
     above: list[Assessment]
-    critical: list[Assessment]
+    critical: list[CriticalResult]
     threshold: int
-    critical_labels: dict[int, str]
 
 
 def session_summary(
@@ -657,15 +672,22 @@ def session_summary(
     for band in sorted((b for b in definition.bands if b.scale == TOTAL), key=lambda b: b.min):
         count = sum(1 for r in results if band.contains(r.total))
         bands.append(BandCount(text_in(band.label), band.min, band.max, band.risk, count))
-    critical_labels = {
-        int(rule["item"]): text_in(rule.get("label") or str(rule["item"]))
+    meaning = {
+        int(rule["item"]): text_in(rule["label"]) if rule.get("label") else ""
         for rule in definition.critical
     }
+    critical = [
+        CriticalResult(
+            r,
+            [meaning.get(n) or _("question %(n)d") % {"n": n} for n in r.critical_items],
+        )
+        for r in results
+        if r.critical_items
+    ]
     return Summary(
         progress=progress_of(session_roster(session=session, user=user)),
         bands=bands,
         above=[r for r in results if r.risk_level >= threshold or r.critical_items],
-        critical=[r for r in results if r.critical_items],
+        critical=critical,
         threshold=threshold,
-        critical_labels=critical_labels,
     )

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import AccessEvent, Child
-from institutions.forms import BootstrapFormMixin
+from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import User
 
 # Days are days in China, whatever zone the server or the browser is in.
@@ -54,12 +54,12 @@ class AccessEventFilter(django_filters.FilterSet):
     date_from = django_filters.DateFilter(
         label=_("From"),
         method="filter_date_from",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     date_to = django_filters.DateFilter(
         label=_("To"),
         method="filter_date_to",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
 
     class Meta:

@@ -21,7 +21,7 @@ from cases.models import (
     Guardian,
 )
 from cases.models.child import age_on
-from institutions.forms import BootstrapFormMixin
+from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Agency, Institution, Membership, Region, User
 from institutions.selectors import scope_for
 
@@ -78,9 +78,7 @@ class ChildForm(BootstrapFormMixin, forms.Form):
 
     name = forms.CharField(label=_("Name"), max_length=64)
     sex = forms.ChoiceField(label=_("Sex"), choices=Child.Sex.choices, widget=forms.RadioSelect)
-    birth_date = forms.DateField(
-        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput())
     national_id = forms.CharField(
         label=_("National ID number"),
         required=False,
@@ -282,9 +280,7 @@ class ConsentForm(BootstrapFormMixin, forms.Form):
         queryset=Agency.objects.filter(is_active=True),
         required=False,
     )
-    given_on = forms.DateField(
-        label=_("Date given"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    given_on = forms.DateField(label=_("Date given"), widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
@@ -373,8 +369,8 @@ class CarePlanForm(BootstrapFormMixin, forms.ModelForm):
         ]
         widgets = {
             "goals": forms.Textarea(attrs={"rows": 3}),
-            "start_date": forms.DateInput(attrs={"type": "date"}),
-            "review_date": forms.DateInput(attrs={"type": "date"}),
+            "start_date": DateInput(),
+            "review_date": DateInput(),
         }
 
     interventions = forms.MultipleChoiceField(
@@ -411,8 +407,8 @@ class CarePlanReviewForm(BootstrapFormMixin, forms.ModelForm):
         model = CarePlanReview
         fields = ["reviewed_on", "note", "next_review_date"]
         widgets = {
-            "reviewed_on": forms.DateInput(attrs={"type": "date"}),
-            "next_review_date": forms.DateInput(attrs={"type": "date"}),
+            "reviewed_on": DateInput(),
+            "next_review_date": DateInput(),
             "note": forms.Textarea(attrs={"rows": 3}),
         }
 

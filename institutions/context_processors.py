@@ -26,6 +26,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append(
                 {"label": _("Alerts"), "url": reverse("assessments:alert_list"), "icon": "bell"}
             )
+        if user.has_perm("assessments.add_screeningsession"):
+            items.append(
+                {
+                    "label": _("Screenings"),
+                    "url": reverse("assessments:screening_list"),
+                    "icon": "clipboard-check",
+                }
+            )
         if scope.region_prefixes or scope.school_ids or scope.residential_institution_ids:
             items.append(
                 {
@@ -40,6 +48,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     "label": _("Audit log"),
                     "url": reverse("cases:audit_log"),
                     "icon": "journal-text",
+                }
+            )
+        if user.has_perm("assessments.view_instrument"):
+            items.append(
+                {
+                    "label": _("Instruments"),
+                    "url": reverse("assessments:instrument_list"),
+                    "icon": "ui-checks",
                 }
             )
         if scope.may_use_admin_site:

@@ -7,6 +7,15 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 
+class DateInput(forms.DateInput):
+    """A browser date picker; its value must be ISO (YYYY-MM-DD) whatever the language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, object] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class BootstrapFormMixin:
     """Adds Bootstrap's classes, and marks fields with errors, so templates stay plain."""
 

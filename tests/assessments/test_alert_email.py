@@ -27,7 +27,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], str]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         text = message["Subject"] + "\n" + message.get_body(("plain",)).get_content()
         self.messages.append((list(envelope.rcpt_tos), text))
@@ -73,7 +73,7 @@ def test_a_critical_answer_is_e_mailed_to_everyone_responsible(demo_world, smtp)
     )
     care_team_add(child=child, team_role="mentor", user=user("mentor"), by=counselor)
     phq9 = Instrument.objects.get(code="PHQ-9", version=1)
-    answers = {n: 0 for n in range(1, 10)} | {9: 2}
+    answers = dict.fromkeys(range(1, 10), 0) | {9: 2}
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
         assessment_submit(
             child=child,
