@@ -294,3 +294,52 @@ class Membership(models.Model):
     def organisation(self) -> Agency | Institution:
         # membership_one_organisation guarantees exactly one of the two is set.
         return self.agency or self.institution  # type: ignore[return-value]
+
+
+class Training(models.Model):
+    """A staff training held (能力建设): topic, date, hours and organiser."""
+
+    topic = models.CharField(_("topic"), max_length=200)
+    held_on = models.DateField(_("date"))
+    hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
+    organiser = models.CharField(_("organiser"), max_length=200)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="trainings",
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="trainings"
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("training")
+        verbose_name_plural = _("trainings")
+        ordering = ["-held_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0, hours__lte=200), name="training_hours_range"
+            )
+        ]
+        permissions = [("view_training_report", _("Can see staff training hours"))]
+
+    def __str__(self) -> str:
+        return f"{self.topic} ({self.held_on})"
+
+
+class TrainingAttendance(models.Model):
+    """A staff member who attended a training."""
+
+    training = models.ForeignKey(Training, on_delete=models.PROTECT, related_name="attendance")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="trainings")
+
+    class Meta:
+        verbose_name = _("training attendance")
+        verbose_name_plural = _("training attendance")
+        constraints = [
+            models.UniqueConstraint(fields=["training", "user"], name="training_attendance_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.training_id} {self.user_id}"

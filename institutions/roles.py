@@ -50,6 +50,15 @@ class RoleSpec:
 
 _CHILD_READ = {"cases.view_child"}
 _ASSESS = {"assessments.add_assessment", "assessments.acknowledge_alert"}
+_VISIT = {"followups.add_visit"}
+_ACTIVITY = {"followups.add_activity"}
+_REFER = {"referrals.add_referral"}
+_SUPERVISE = {
+    "followups.review_visit",
+    "institutions.add_training",
+    "institutions.view_training_report",
+    "referrals.review_override",
+}
 _SCREEN = {"assessments.add_screeningsession", "assessments.change_screeningsession"}
 _CHILD_WRITE = {
     "cases.view_child",
@@ -64,13 +73,22 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
     Role.CHILD_DIRECTOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
         permissions=frozenset(
-            _CHILD_WRITE | _ASSESS | {"cases.view_child_identity", "cases.handover_child"}
+            _VISIT
+            | _ACTIVITY
+            | _REFER
+            | _CHILD_WRITE
+            | _ASSESS
+            | {"cases.view_child_identity", "cases.handover_child"}
         ),
     ),
     Role.CHILD_SUPERVISOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
         permissions=frozenset(
-            _CHILD_WRITE
+            _VISIT
+            | _ACTIVITY
+            | _REFER
+            | _SUPERVISE
+            | _CHILD_WRITE
             | _ASSESS
             | {
                 "cases.view_child_identity",
@@ -83,7 +101,11 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
     Role.SCHOOL_COUNSELLOR: RoleSpec(
         scope=frozenset({ScopeSource.ENROLMENT}),
         permissions=frozenset(
-            _CHILD_WRITE
+            _VISIT
+            | _ACTIVITY
+            | _REFER
+            | {"referrals.view_clinical_details"}
+            | _CHILD_WRITE
             | _ASSESS
             | _SCREEN
             | {"cases.view_confidential_notes", "assessments.view_item_answers"}
@@ -91,17 +113,20 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
     ),
     Role.MENTOR_TEACHER: RoleSpec(
         scope=frozenset(),
-        permissions=frozenset(_CHILD_READ | {"assessments.acknowledge_alert"}),
+        permissions=frozenset(_VISIT | _CHILD_READ | {"assessments.acknowledge_alert"}),
     ),
     Role.SOCIAL_WORKER: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
-        permissions=frozenset(_CHILD_WRITE | _ASSESS),
+        permissions=frozenset(_VISIT | _ACTIVITY | _REFER | _CHILD_WRITE | _ASSESS),
     ),
-    Role.VOLUNTEER: RoleSpec(scope=frozenset(), permissions=frozenset(_CHILD_READ)),
+    Role.VOLUNTEER: RoleSpec(scope=frozenset(), permissions=frozenset(_VISIT | _CHILD_READ)),
     Role.INSTITUTION_STAFF: RoleSpec(
         scope=frozenset({ScopeSource.RESIDENCE}),
         permissions=frozenset(
-            _CHILD_WRITE
+            _VISIT
+            | _ACTIVITY
+            | _REFER
+            | _CHILD_WRITE
             | _ASSESS
             | _SCREEN
             | {"cases.view_child_identity", "cases.handover_child", "cases.import_children"}
@@ -111,20 +136,22 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
     Role.CLINICIAN: RoleSpec(
         scope=frozenset(),
         permissions=frozenset(
-            _CHILD_READ
+            {"referrals.process_referral", "referrals.view_clinical_details", "followups.add_visit"}
+            | _CHILD_READ
             | _ASSESS
             | {"cases.view_confidential_notes", "assessments.view_item_answers"}
         ),
     ),
     Role.AGENCY_SUPERVISOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
-        permissions=frozenset(_CHILD_READ | {"cases.export_child"}),
+        permissions=frozenset(_ACTIVITY | _SUPERVISE | _CHILD_READ | {"cases.export_child"}),
         requires_two_factor=True,
     ),
     Role.SYSTEM_ADMIN: RoleSpec(
         scope=frozenset(),
         permissions=frozenset(
-            {
+            {"institutions.add_training"}
+            | {
                 "institutions.view_region",
                 "institutions.add_region",
                 "institutions.change_region",
