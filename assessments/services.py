@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -84,18 +84,25 @@ def current_assessments(*, child_ids: Any = None) -> Any:
 
 def child_refresh_risk(*, child: Child) -> int:
     """Derive the child's risk: the highest risk among the latest result of each instrument
-    code (DESIGN.md §4). Flagged visits add to this when the visits issue lands."""
+    code, raised to high by a flagged visit in the last VISIT_RISK_DAYS (DESIGN.md §4)."""
+    from django.conf import settings
+
+    from followups.models import Visit
+
     latest_per_code = (
         current_assessments()
         .filter(child=child, instrument__code=OuterRef("instrument__code"))
         .order_by("-administered_on", "-id")
         .values("id")[:1]
     )
-    risks = (
+    risks = list(
         current_assessments()
         .filter(child=child, id=Subquery(latest_per_code))
         .values_list("risk_level", flat=True)
     )
+    since = timezone.localdate() - timedelta(days=settings.VISIT_RISK_DAYS)
+    if Visit.objects.filter(child=child, flagged=True, visited_on__gte=since).exists():
+        risks.append(RiskLevel.HIGH)
     risk = max(risks, default=RiskLevel.NONE)
     if risk != child.risk_level:
         Child.objects.filter(pk=child.pk).update(risk_level=risk, risk_updated_at=timezone.now())

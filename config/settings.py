@@ -258,6 +258,20 @@ if PRODUCTION and (len(NATIONAL_ID_HASH_KEY) < 32 or not FIELD_ENCRYPTION_KEY):
         "set in production."
     )
 
+# Visits: how long a flagged visit keeps a child's risk high, and the default interval between
+# visits by risk level (until the scheduling issue's policy replaces it).
+VISIT_RISK_DAYS = env.get_int("VISIT_RISK_DAYS", 90, minimum=1)
+VISIT_INTERVAL_DAYS = {0: 90, 1: 90, 2: 30, 3: 14, 4: 7}
+
+# Referrals: how long a clinic keeps access after closing, and how long a referral may wait
+# for an answer by urgency before it is overdue.
+REFERRAL_ACCESS_DAYS_AFTER_CLOSE = env.get_int("REFERRAL_ACCESS_DAYS_AFTER_CLOSE", 30, minimum=0)
+REFERRAL_ANSWER_LIMITS = {
+    "routine": timedelta(days=env.get_int("REFERRAL_ROUTINE_DAYS", 7, minimum=1)),
+    "urgent": timedelta(days=env.get_int("REFERRAL_URGENT_DAYS", 2, minimum=1)),
+    "emergency": timedelta(hours=env.get_int("REFERRAL_EMERGENCY_HOURS", 4, minimum=1)),
+}
+
 # Imports: the largest file accepted, and how many rows it may hold.
 IMPORT_MAX_BYTES = env.get_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 IMPORT_MAX_ROWS = env.get_int("IMPORT_MAX_ROWS", 20000, minimum=1)

@@ -3,5 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class FollowupsConfig(AppConfig):
+    """Visits, activities, follow-up plans, tasks and notifications."""
+
     name = "followups"
     verbose_name = _("Visits and follow-up")
+
+    def ready(self) -> None:
+        from followups import visits_file
+
+        visits_file.register()

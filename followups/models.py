@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Notification(models.Model):
@@ -84,7 +85,7 @@ class Visit(models.Model):
     class Mood(models.TextChoices):
         GOOD = "good", _("Good")
         CALM = "calm", _("Calm")
-        LOW = "low", _("Low")
+        LOW = "low", pgettext_lazy("mood", "Low")
         ANXIOUS = "anxious", _("Anxious")
         ANGRY = "angry", _("Angry")
         DISTRESSED = "distressed", _("Distressed")
@@ -100,30 +101,46 @@ class Visit(models.Model):
     child = models.ForeignKey(
         "cases.Child", verbose_name=_("child"), on_delete=models.PROTECT, related_name="visits"
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices,
-                            default=Kind.HOME_VISIT)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.HOME_VISIT)
     visited_on = models.DateField(_("date"))
     visitor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("visited by"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("visited by"),
+        on_delete=models.PROTECT,
         related_name="visits",
     )
-    present = ArrayField(models.CharField(max_length=16, choices=Present.choices),
-                         verbose_name=_("present"), default=list, blank=True)
-    concerns = ArrayField(models.CharField(max_length=24, choices=Concern.choices),
-                          verbose_name=_("concerns"), default=list, blank=True)
-    mood = models.CharField(_("observed mood"), max_length=16, choices=Mood.choices,
-                            default=Mood.CALM)
+    present = ArrayField(
+        models.CharField(max_length=16, choices=Present.choices),
+        verbose_name=_("present"),
+        default=list,
+        blank=True,
+    )
+    concerns = ArrayField(
+        models.CharField(max_length=24, choices=Concern.choices),
+        verbose_name=_("concerns"),
+        default=list,
+        blank=True,
+    )
+    mood = models.CharField(
+        _("observed mood"), max_length=16, choices=Mood.choices, default=Mood.CALM
+    )
     guardian_informed = models.BooleanField(_("guardian informed"), default=False)
-    guardian_informed_note = models.CharField(_("what the guardian was told"), max_length=300,
-                                              blank=True)
-    next_step = models.CharField(_("next step"), max_length=16, choices=NextStep.choices,
-                                 default=NextStep.ROUTINE)
+    guardian_informed_note = models.CharField(
+        _("what the guardian was told"), max_length=300, blank=True
+    )
+    next_step = models.CharField(
+        _("next step"), max_length=16, choices=NextStep.choices, default=NextStep.ROUTINE
+    )
     note = models.TextField(_("note"), blank=True)
     note_confidential = models.BooleanField(_("the note is confidential"), default=False)
     flagged = models.BooleanField(_("flagged"), default=False)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     review_note = models.TextField(_("review note"), blank=True)
@@ -135,8 +152,11 @@ class Visit(models.Model):
         ordering = ["-visited_on", "-id"]
         indexes = [
             models.Index(fields=["child", "-visited_on"], name="visit_child_latest"),
-            models.Index(fields=["created_at"], name="visit_flagged_open",
-                         condition=models.Q(flagged=True, reviewed_at__isnull=True)),
+            models.Index(
+                fields=["created_at"],
+                name="visit_flagged_open",
+                condition=models.Q(flagged=True, reviewed_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -165,21 +185,34 @@ class Activity(models.Model):
     topic = models.CharField(_("topic"), max_length=200)
     held_on = models.DateField(_("date"))
     venue = models.ForeignKey(
-        "institutions.Institution", verbose_name=_("venue"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "institutions.Institution",
+        verbose_name=_("venue"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    venue_text = models.CharField(_("place (if not a registered venue)"), max_length=200,
-                                  blank=True)
+    venue_text = models.CharField(
+        _("place (if not a registered venue)"), max_length=200, blank=True
+    )
     organiser = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("organiser"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("organiser"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     agency = models.ForeignKey(
-        "institutions.Agency", verbose_name=_("agency"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "institutions.Agency",
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     region = models.ForeignKey(
-        "institutions.Region", verbose_name=_("region"), on_delete=models.PROTECT,
+        "institutions.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     guardians_attending = models.PositiveIntegerField(_("guardians attending"), default=0)
@@ -199,8 +232,9 @@ class ActivityAttendance(models.Model):
     """A child (or a named guardian of a child) who attended an activity."""
 
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="attendance")
-    child = models.ForeignKey("cases.Child", on_delete=models.PROTECT,
-                              related_name="activity_attendance")
+    child = models.ForeignKey(
+        "cases.Child", on_delete=models.PROTECT, related_name="activity_attendance"
+    )
     guardian_attended = models.BooleanField(_("a guardian attended"), default=False)
 
     class Meta:

@@ -1,16 +1,110 @@
-"""The signed-in user's notifications."""
+"""Visits (log, read, review) and the signed-in user's notifications."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views import View
 from django.views.decorators.http import require_POST
 
-from followups.models import Notification
-from followups.services import notifications_mark_read
+from cases.models import AccessEvent
+from cases.selectors import children_visible_to
+from cases.services.access import access_record
+from followups.forms import VisitForm, VisitReviewForm
+from followups.models import Notification, Visit
+from followups.selectors import visits_visible_to
+from followups.services import notifications_mark_read, visit_record, visit_review
+from institutions.masking import may_see
 from institutions.pagination import CappedPaginator
+from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
+
+
+class VisitCreateView(ScopedViewMixin, View):
+    """Log a visit in a few taps: every field has a sensible default."""
+
+    scope_selector = children_visible_to
+    permission_required = "followups.add_visit"
+    template_name = "followups/visit_form.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        return render(request, self.template_name, {"form": VisitForm(), "child": child})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        form = VisitForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form, "child": child})
+        visit = visit_record(child=child, data=form.cleaned_data, by=user)
+        if visit.flagged:
+            messages.warning(
+                request,
+                _("The visit was flagged: the township supervisor and the care team were told."),
+            )
+            return redirect("followups:visit_detail", pk=visit.pk)
+        messages.success(request, _("The visit was logged."))
+        return redirect(reverse("cases:child_detail", args=[child.pk]) + "#timeline")
+
+
+def referral_link(visit_pk: int, child_pk: int) -> str:
+    """Where "start a referral" leads, pre-filled from the visit (once referrals exist)."""
+    try:
+        return reverse("referrals:referral_create", args=[child_pk]) + f"?visit={visit_pk}"
+    except NoReverseMatch:
+        return ""
+
+
+class VisitDetailView(ScopedViewMixin, View):
+    """A visit; a flagged one asks about a referral and takes the supervisor's review."""
+
+    scope_selector = visits_visible_to
+    permission_required = "cases.view_child"
+
+    def render_page(
+        self, request: HttpRequest, visit: Visit, form: VisitReviewForm
+    ) -> HttpResponse:
+        user = signed_in_user(request)
+        return render(
+            request,
+            "followups/visit_detail.html",
+            {
+                "visit": visit,
+                "form": form,
+                "show_note": not visit.note_confidential
+                or may_see(user, "confidential_note")
+                or visit.visitor_id == user.pk,
+                "referral_url": referral_link(visit.pk, visit.child_id),
+            },
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        visit = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        access_record(
+            user=signed_in_user(request),
+            action=AccessEvent.Action.VIEW,
+            child=visit.child,
+            request=request,
+            detail={"visit": visit.pk},
+        )
+        return self.render_page(request, visit, VisitReviewForm())
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        visit = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        if not user.has_perm("followups.review_visit"):
+            return render(request, "403.html", status=403)
+        form = VisitReviewForm(request.POST)
+        if not form.is_valid():
+            return self.render_page(request, visit, form)
+        visit_review(visit=visit, by=user, note=form.cleaned_data["note"])
+        messages.success(request, _("Your review was recorded."))
+        return redirect("followups:visit_detail", pk=visit.pk)
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -41,6 +42,7 @@ def _safe_next(request: HttpRequest, default: str = "home") -> str:
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in user's start page: who they are, where they work, what they cover."""
     from cases.selectors import pending_access_requests
+    from followups.selectors import flagged_visits_to_review, visits_due
 
     user = signed_in_user(request)
     return render(
@@ -48,6 +50,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "institutions/home.html",
         {
             "pending_requests": pending_access_requests(user=user).count(),
+            "visits_due": list(visits_due(user=user))
+            if user.has_perm("followups.add_visit")
+            else [],
+            "flagged_visits": list(flagged_visits_to_review(user=user)),
+            "today": timezone.localdate(),
             "memberships": list(active_memberships(user=user)),
             "scope": scope_for(user),
             "two_factor_enrolled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
