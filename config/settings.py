@@ -230,6 +230,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Installed into django-celery-beat's tables when beat starts; administrators can pause them.
+CELERY_BEAT_SCHEDULE = {
+    "referrals-expire-access": {"task": "referrals.expire_access", "schedule": 3600.0},
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 EMAIL_HOST = env.get_str("EMAIL_HOST", "127.0.0.1")
@@ -266,6 +270,9 @@ VISIT_INTERVAL_DAYS = {0: 90, 1: 90, 2: 30, 3: 14, 4: 7}
 # Referrals: how long a clinic keeps access after closing, and how long a referral may wait
 # for an answer by urgency before it is overdue.
 REFERRAL_ACCESS_DAYS_AFTER_CLOSE = env.get_int("REFERRAL_ACCESS_DAYS_AFTER_CLOSE", 30, minimum=0)
+REFERRAL_ATTACHMENT_MAX_BYTES = env.get_int(
+    "REFERRAL_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024
+)
 REFERRAL_ANSWER_LIMITS = {
     "routine": timedelta(days=env.get_int("REFERRAL_ROUTINE_DAYS", 7, minimum=1)),
     "urgent": timedelta(days=env.get_int("REFERRAL_URGENT_DAYS", 2, minimum=1)),

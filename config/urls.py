@@ -11,10 +11,12 @@ from institutions import views as institution_views
 from institutions.admin import site as admin_site
 from institutions.api import IsVerifiedStaff
 from institutions.forms import LoginForm
+from referrals.api import ReferralViewSet
 
 router = DefaultRouter()
 router.register("children", ChildViewSet, basename="child")
 router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("referrals", ReferralViewSet, basename="referral")
 
 urlpatterns = [
     path("", institution_views.home, name="home"),
@@ -34,6 +36,9 @@ urlpatterns = [
     path("children/", include("cases.urls")),
     path("", include("followups.urls")),
     path("assessments/", include("assessments.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("activities/", include("followups.urls_activities")),
+    path("", include("institutions.urls_more")),
     path("api/v1/", include(router.urls)),
     path(
         "api/schema/",

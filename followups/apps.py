@@ -9,6 +9,7 @@ class FollowupsConfig(AppConfig):
     verbose_name = _("Visits and follow-up")
 
     def ready(self) -> None:
-        from followups import visits_file
+        from followups import activities_file, visits_file
 
         visits_file.register()
+        activities_file.register()

@@ -34,6 +34,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     "icon": "clipboard-check",
                 }
             )
+        if user.has_perm("referrals.add_referral"):
+            items.append(
+                {"label": _("Referrals"), "url": reverse("referrals:list"), "icon": "send"}
+            )
+        if user.has_perm("referrals.process_referral"):
+            items.append(
+                {"label": _("Clinic inbox"), "url": reverse("referrals:inbox"), "icon": "inbox"}
+            )
         if scope.region_prefixes or scope.school_ids or scope.residential_institution_ids:
             items.append(
                 {
@@ -56,6 +64,25 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     "label": _("Instruments"),
                     "url": reverse("assessments:instrument_list"),
                     "icon": "ui-checks",
+                }
+            )
+        if user.has_perm("followups.add_activity"):
+            items.append(
+                {
+                    "label": _("Activities"),
+                    "url": reverse("activities:activity_list"),
+                    "icon": "easel",
+                }
+            )
+        items.append({"label": _("Venues"), "url": reverse("venues:venue_list"), "icon": "geo-alt"})
+        if user.has_perm("institutions.add_training") or user.has_perm(
+            "institutions.view_training_report"
+        ):
+            items.append(
+                {
+                    "label": _("Training"),
+                    "url": reverse("training:training_list"),
+                    "icon": "mortarboard",
                 }
             )
         if scope.may_use_admin_site:

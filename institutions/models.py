@@ -304,7 +304,11 @@ class Training(models.Model):
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
     organiser = models.CharField(_("organiser"), max_length=200)
     agency = models.ForeignKey(
-        Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.PROTECT,
+        Agency,
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="trainings",
     )
     region = models.ForeignKey(

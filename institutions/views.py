@@ -43,6 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The signed-in user's start page: who they are, where they work, what they cover."""
     from cases.selectors import pending_access_requests
     from followups.selectors import flagged_visits_to_review, visits_due
+    from referrals.selectors import referral_inbox
 
     user = signed_in_user(request)
     return render(
@@ -54,6 +55,11 @@ def home(request: HttpRequest) -> HttpResponse:
             if user.has_perm("followups.add_visit")
             else [],
             "flagged_visits": list(flagged_visits_to_review(user=user)),
+            "inbox_waiting": (
+                referral_inbox(user).filter(status="sent").count()
+                if user.has_perm("referrals.process_referral")
+                else 0
+            ),
             "today": timezone.localdate(),
             "memberships": list(active_memberships(user=user)),
             "scope": scope_for(user),

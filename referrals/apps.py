@@ -3,5 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ReferralsConfig(AppConfig):
+    """Referrals to services and clinics, their life cycle, and the clinic's access."""
+
     name = "referrals"
     verbose_name = _("Referrals")
+
+    def ready(self) -> None:
+        from referrals import file_integration
+
+        file_integration.register()

@@ -31,49 +31,79 @@ class Referral(models.Model):
         OUTPATIENT = "outpatient", _("Outpatient")
         INPATIENT = "inpatient", _("Inpatient")
 
-    child = models.ForeignKey("cases.Child", verbose_name=_("child"), on_delete=models.PROTECT,
-                              related_name="referrals")
-    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("referred by"),
-                                  on_delete=models.PROTECT, related_name="referrals_sent")
-    from_agency = models.ForeignKey("institutions.Agency", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
-    from_institution = models.ForeignKey("institutions.Institution", null=True, blank=True,
-                                         on_delete=models.PROTECT, related_name="+")
-    to_institution = models.ForeignKey("institutions.Institution", verbose_name=_("referred to"),
-                                       on_delete=models.PROTECT, related_name="referrals_received")
+    child = models.ForeignKey(
+        "cases.Child", verbose_name=_("child"), on_delete=models.PROTECT, related_name="referrals"
+    )
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("referred by"),
+        on_delete=models.PROTECT,
+        related_name="referrals_sent",
+    )
+    from_agency = models.ForeignKey(
+        "institutions.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_institution = models.ForeignKey(
+        "institutions.Institution",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_institution = models.ForeignKey(
+        "institutions.Institution",
+        verbose_name=_("referred to"),
+        on_delete=models.PROTECT,
+        related_name="referrals_received",
+    )
     service = models.CharField(_("service needed"), max_length=40)
     reason = models.TextField(_("reason"))
-    urgency = models.CharField(_("urgency"), max_length=12, choices=Urgency.choices,
-                               default=Urgency.ROUTINE)
-    assessment = models.ForeignKey("assessments.Assessment", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="referrals")
-    visit = models.ForeignKey("followups.Visit", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="referrals")
-    consent = models.ForeignKey("cases.Consent", verbose_name=_("guardian consent"), null=True,
-                                blank=True, on_delete=models.PROTECT, related_name="+")
-    emergency_override = models.BooleanField(_("sent without consent (emergency)"),
-                                             default=False)
+    urgency = models.CharField(
+        _("urgency"), max_length=12, choices=Urgency.choices, default=Urgency.ROUTINE
+    )
+    assessment = models.ForeignKey(
+        "assessments.Assessment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+    )
+    visit = models.ForeignKey(
+        "followups.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    consent = models.ForeignKey(
+        "cases.Consent",
+        verbose_name=_("guardian consent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    emergency_override = models.BooleanField(_("sent without consent (emergency)"), default=False)
     override_reason = models.TextField(_("why consent could not wait"), blank=True)
-    override_reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                             on_delete=models.PROTECT, related_name="+")
+    override_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     override_reviewed_at = models.DateTimeField(null=True, blank=True)
     override_review_note = models.TextField(blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
-                              default=Status.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
     # Clinical details: visible to the clinic, the child's counsellor and health roles only.
     diagnosis = models.TextField(_("diagnosis"), blank=True)
     treatment = models.TextField(_("treatment"), blank=True)
-    treatment_type = models.CharField(_("treatment type"), max_length=12,
-                                      choices=TreatmentType.choices, blank=True)
+    treatment_type = models.CharField(
+        _("treatment type"), max_length=12, choices=TreatmentType.choices, blank=True
+    )
     # What the sending side sees.
     outcome_summary = models.TextField(_("outcome summary"), blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     appointment_at = models.DateTimeField(_("appointment"), null=True, blank=True)
-    followup_interval_days = models.PositiveIntegerField(_("follow-up every (days)"), null=True,
-                                                         blank=True)
+    followup_interval_days = models.PositiveIntegerField(
+        _("follow-up every (days)"), null=True, blank=True
+    )
     followup_by = models.CharField(_("who should follow up"), max_length=20, blank=True)
-    followup_weeks = models.PositiveIntegerField(_("follow up for (weeks)"), null=True,
-                                                 blank=True)
+    followup_weeks = models.PositiveIntegerField(_("follow up for (weeks)"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
@@ -97,8 +127,11 @@ class Referral(models.Model):
                 condition=models.Q(emergency_override=False) | ~models.Q(override_reason=""),
                 name="referral_override_needs_reason",
             ),
+            # Once sent, a referral carries consent or an override; a draft withdrawn before
+            # it was sent never needed either.
             models.CheckConstraint(
                 condition=models.Q(status="draft")
+                | models.Q(status="withdrawn", sent_at__isnull=True)
                 | models.Q(consent__isnull=False)
                 | models.Q(emergency_override=True),
                 name="referral_sent_needs_consent_or_override",
@@ -120,8 +153,7 @@ class ReferralEvent(models.Model):
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
     from_status = models.CharField(max_length=16, choices=Referral.Status.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=Referral.Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
     note = models.TextField(blank=True)
 
@@ -142,8 +174,9 @@ class ReferralAttachment(models.Model):
     content_type = models.CharField(max_length=60)
     size = models.PositiveIntegerField()
     content = models.BinaryField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

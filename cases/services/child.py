@@ -246,5 +246,24 @@ def end_team_membership(*, member: CareTeamMember, by: User) -> None:
         and not CareTeamMember.objects.filter(
             child_id=member.child_id, user=member.user, is_active=True
         ).exists()
+        and not _needed_by_a_referral(child_id=member.child_id, user=member.user)
     ):
         child_revoke_access(child=member.child, user=member.user, by=by)
+
+
+def _needed_by_a_referral(*, child_id: int, user: User) -> bool:
+    """A clinic member keeps the grant an open (or recently closed) referral gave them."""
+    from django.apps import apps
+    from django.db.models import Q
+
+    from referrals.selectors import ACCESS_STATUSES
+
+    referral = apps.get_model("referrals", "Referral")
+    return bool(
+        referral.objects.filter(
+            Q(status__in=ACCESS_STATUSES) | Q(access_until__gt=timezone.now()),
+            child_id=child_id,
+            to_institution__memberships__user=user,
+            to_institution__memberships__is_active=True,
+        ).exists()
+    )

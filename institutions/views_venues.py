@@ -1,0 +1,164 @@
+"""The service venue directory (服务阵地): every signed-in staff member can find a venue by region,
+service, kind or name, without a map, and see its address, opening hours, contact and services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Left, Length
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+
+from institutions.forms import BootstrapFormMixin
+from institutions.models import LEVEL_LENGTHS, Institution, Region, User
+from institutions.pagination import CappedPaginator
+from institutions.scoping import ScopedViewMixin
+from institutions.selectors import scope_for
+
+# Community venues are listed even before their services are filled in.
+VENUE_KINDS = frozenset(
+    {
+        Institution.Kind.CHILDRENS_HOME,
+        Institution.Kind.YOUTH_PALACE,
+        Institution.Kind.SOCIAL_WORK_STATION,
+        Institution.Kind.PARENT_SCHOOL,
+        Institution.Kind.FAMILY_EDUCATION_STATION,
+        Institution.Kind.MINOR_PROTECTION_WORKSTATION,
+    }
+)
+
+
+def venues_visible_to(user: User | AnonymousUser) -> QuerySet[Institution]:
+    """Active venues: institutions that offer a service, and community venues. Not personal
+    information, so any signed-in staff member sees all of them."""
+    if scope_for(user).user_id is None:
+        return Institution.objects.none()
+    return Institution.objects.filter(~Q(services=[]) | Q(kind__in=VENUE_KINDS), is_active=True)
+
+
+def venue_directory(
+    *,
+    user: User,
+    region: str = "",
+    service: str = "",
+    kind: str = "",
+    search: str = "",
+) -> QuerySet[Institution]:
+    """The directory, by region then name: a region subtree, a service, a kind, and a text that
+    matches the venue's name, address or the name of any region it lies in ("青石镇")."""
+    qs = venues_visible_to(user).select_related("region", "supervising_agency")
+    if region:
+        qs = qs.filter(region__code__startswith=region)
+    if service:
+        qs = qs.filter(services__contains=[service])
+    if kind:
+        qs = qs.filter(kind=kind)
+    text = search.strip()
+    if text:
+        in_named_region = Region.objects.filter(
+            name__icontains=text, code=Left(OuterRef("region_id"), Length("code"))
+        )
+        qs = qs.filter(
+            Q(name__icontains=text) | Q(address__icontains=text) | Q(Exists(in_named_region))
+        )
+    return qs.order_by("region_id", "name", "id")
+
+
+def service_labels(venue: Institution) -> list[str]:
+    labels = dict(Institution.Service.choices)
+    return [str(labels.get(value, value)) for value in venue.services]
+
+
+class VenueFilterForm(BootstrapFormMixin, forms.Form):
+    q = forms.CharField(label=_("Name, address or place"), required=False, max_length=100)
+    region = forms.RegexField(
+        label=_("Region code"),
+        regex=r"^\d{2,12}$",
+        required=False,
+        error_messages={"invalid": _("A region code has only digits (2 to 12).")},
+        help_text=_("A code covers its whole area: 990101 is every venue in that county."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    service = forms.ChoiceField(
+        label=_("Service"),
+        required=False,
+        choices=[("", _("Any service")), *Institution.Service.choices],
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("Any kind")), *Institution.Kind.choices],
+    )
+
+
+class VenueListView(ScopedViewMixin, View):
+    """The directory, grouped by region, paginated; htmx refreshes the rows as one types."""
+
+    scope_selector = venues_visible_to
+    page_size = 25
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = VenueFilterForm(request.GET)
+        valid = form.is_valid()
+        filters: dict[str, Any] = form.cleaned_data if valid else {}
+        qs = venue_directory(
+            user=request.user,  # type: ignore[arg-type]
+            region=filters.get("region") or "",
+            service=filters.get("service") or "",
+            kind=filters.get("kind") or "",
+            search=filters.get("q") or "",
+        )
+        if not valid:
+            qs = qs.none()
+        paginator = CappedPaginator(qs, self.page_size)
+        page = paginator.get_page(request.GET.get("page"))
+        for venue in page.object_list:
+            venue.service_labels = service_labels(venue)
+        query = request.GET.copy()
+        query.pop("page", None)
+        scope = scope_for(request.user)
+        context = {
+            "form": form,
+            "page_obj": page,
+            "paginator": paginator,
+            "venues": page.object_list,
+            "query": query.urlencode(),
+            # One tap to the venues of the county (or wider area) one works in.
+            "my_areas": list(
+                Region.objects.filter(code__in={p[:6] for p in scope.region_prefixes}).order_by(
+                    "code"
+                )
+            ),
+        }
+        partial = (
+            getattr(request, "htmx", False) and request.headers.get("HX-Target") == "venue-rows"
+        )
+        template = "institutions/venue_rows.html" if partial else "institutions/venue_list.html"
+        return render(request, template, context)
+
+
+class VenueDetailView(ScopedViewMixin, View):
+    """One venue: where it is (with its region path), when it is open, how to reach it."""
+
+    scope_selector = venues_visible_to
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        venue = get_object_or_404(
+            self.get_scoped_queryset().select_related("region", "supervising_agency"), pk=pk
+        )
+        code = venue.region_id
+        path = list(
+            Region.objects.filter(
+                code__in=[code[:n] for n in LEVEL_LENGTHS if n <= len(code)]
+            ).order_by("code")
+        )
+        return render(
+            request,
+            "institutions/venue_detail.html",
+            {"venue": venue, "region_path": path, "services": service_labels(venue)},
+        )
