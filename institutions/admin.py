@@ -5,6 +5,8 @@ from __future__ import annotations
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django_celery_beat.admin import PeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +42,8 @@ site.register(AccessAttempt, AccessAttemptAdmin)
 site.register(AccessFailureLog, AccessFailureLogAdmin)
 site.register(AccessLog, AccessLogAdmin)
 site.register(TOTPDevice, TOTPDeviceAdmin)
+# System administrators see and pause the scheduled jobs.
+site.register(PeriodicTask, PeriodicTaskAdmin)
 
 
 class NoDeleteMixin:

@@ -171,6 +171,8 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
                 "assessments.view_instrument",
                 "assessments.add_instrument",
                 "assessments.change_instrument",
+                "django_celery_beat.view_periodictask",
+                "django_celery_beat.change_periodictask",
                 "assessments.view_reassessmentpolicy",
                 "assessments.add_reassessmentpolicy",
                 "assessments.change_reassessmentpolicy",

@@ -210,3 +210,9 @@ def test_password_rules(password, ok):
     else:
         with pytest.raises(ValidationError):
             validate_password(password)
+
+
+def test_system_administrator_sees_the_scheduled_jobs():
+    admin = Client()
+    sign_in(admin, "admin", DEMO_PASSWORD)
+    assert admin.get("/admin/django_celery_beat/periodictask/").status_code == 200
