@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from assessments.models import Alert, Assessment, Instrument, ScreeningSession
 from assessments.scoring import Result
-from cases.models import AccessEvent, CareTeamMember, Child, RiskLevel
+from cases.models import AccessEvent, Child, RiskLevel
 from cases.services.access import access_record
 from followups.services import notify
 from institutions.models import User
@@ -113,17 +113,14 @@ def child_refresh_risk(*, child: Child) -> int:
 def alert_recipients(*, child: Child) -> list[User]:
     """The child's care team, the child directors and supervisors of the child's residence,
     and the counsellors of the child's school."""
-    from cases.selectors import responsible_staff
+    from cases.selectors import care_team_users, responsible_staff
     from institutions.models import Membership
     from institutions.roles import Role
 
-    team = [
-        m.user
-        for m in CareTeamMember.objects.filter(
-            child=child, is_active=True, user__isnull=False
-        ).select_related("user")
+    recipients = [
+        *care_team_users(child=child),
+        *responsible_staff(region_code=child.residence_region_id),
     ]
-    recipients = team + list(responsible_staff(region_code=child.residence_region_id))
     if child.school_id:
         counsellors = Membership.objects.filter(
             institution_id=child.school_id, role=Role.SCHOOL_COUNSELLOR, is_active=True

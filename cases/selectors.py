@@ -337,3 +337,13 @@ def care_team_visible_to(user: User | AnonymousUser) -> QuerySet[Any]:
 def care_plans_visible_to(user: User | AnonymousUser) -> QuerySet[CarePlan]:
     """Care plans of the children `user` may see."""
     return CarePlan.objects.filter(child_scope_q(user, via="child__")).select_related("child")
+
+
+def care_team_users(*, child: Child) -> QuerySet[User]:
+    """The active staff members of a child's care team (peer partners have no account)."""
+    from cases.models import CareTeamMember
+
+    member_ids = CareTeamMember.objects.filter(
+        child=child, is_active=True, user__isnull=False
+    ).values("user_id")
+    return User.objects.filter(pk__in=member_ids, is_active=True)

@@ -54,8 +54,8 @@ def visit_record(*, child: Any, data: dict[str, Any], by: User) -> Any:
     from django.utils.translation import gettext as _
 
     from assessments.services import child_refresh_risk
-    from cases.models import AccessEvent, CareTeamMember
-    from cases.selectors import responsible_staff
+    from cases.models import AccessEvent
+    from cases.selectors import care_team_users, responsible_staff
     from cases.services.access import access_record
     from followups.models import Visit
     from institutions.roles import Role
@@ -83,17 +83,11 @@ def visit_record(*, child: Any, data: dict[str, Any], by: User) -> Any:
     )
     if flagged:
         child_refresh_risk(child=child)
-        team = [
-            m.user
-            for m in CareTeamMember.objects.filter(
-                child=child, is_active=True, user__isnull=False
-            ).select_related("user")
-        ]
-        supervisors = list(
-            responsible_staff(region_code=child.residence_region_id, roles=(Role.CHILD_SUPERVISOR,))
+        supervisors = responsible_staff(
+            region_code=child.residence_region_id, roles=(Role.CHILD_SUPERVISOR,)
         )
         notify(
-            recipients=[u for u in [*team, *supervisors] if u is not None and u.pk != by.pk],
+            recipients=[u for u in [*care_team_users(child=child), *supervisors] if u.pk != by.pk],
             kind="flagged_visit",
             text=_("A visit to %(record)s found a serious concern: please review it.")
             % {"record": child.record_number},
