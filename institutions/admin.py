@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin
@@ -15,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from institutions.models import Agency, Institution, Membership, Region, User
 from institutions.selectors import scope_for
+from institutions.services import user_roles_sync
 from institutions.twofactor import two_factor_step
 
 
@@ -78,8 +83,35 @@ class InstitutionAdmin(NoDeleteMixin, admin.ModelAdmin):
     raw_id_fields = ["region", "supervising_agency"]
 
 
+class MembershipAdminForm(forms.ModelForm):
+    """Jurisdiction codes must name existing regions, as membership_grant requires."""
+
+    class Meta:
+        model = Membership
+        fields = ["user", "agency", "institution", "role", "jurisdiction", "is_active", "ended_on"]
+
+    def clean_jurisdiction(self) -> list[str]:
+        codes = sorted(set(self.cleaned_data.get("jurisdiction") or []))
+        known = set(Region.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise forms.ValidationError(
+                _("Unknown region codes: %(codes)s") % {"codes": ", ".join(unknown)}
+            )
+        return codes
+
+
 @admin.register(Membership, site=site)
 class MembershipAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Memberships edited here still give and take role groups, as the services do."""
+
+    form = MembershipAdminForm
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            user_roles_sync(obj.user)
+
     list_display = ["user", "role", "agency", "institution", "is_active"]
     list_filter = ["role", "is_active"]
     search_fields = ["user__username"]

@@ -106,7 +106,7 @@ def roles_sync() -> dict[str, int]:
         group.permissions.set(wanted)
         counts[group.name] = len(wanted)
     for user in User.objects.filter(memberships__isnull=False).distinct():
-        _sync_user_groups(user)
+        user_roles_sync(user)
     return counts
 
 
@@ -128,7 +128,7 @@ def resolve_permissions(names: Iterable[str]) -> list[Permission]:
     return list(Permission.objects.filter(pk__in=found.values()))
 
 
-def _sync_user_groups(user: User) -> None:
+def user_roles_sync(user: User) -> None:
     """Put the user in exactly the role groups of their active memberships."""
     roles = set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
     role_groups = Group.objects.filter(name__startswith="role:")
@@ -171,7 +171,7 @@ def membership_grant(
     if not created and membership.jurisdiction != codes:
         membership.jurisdiction = codes
         membership.save(update_fields=["jurisdiction"])
-    _sync_user_groups(user)
+    user_roles_sync(user)
     return membership
 
 
@@ -181,4 +181,4 @@ def membership_end(*, membership: Membership) -> None:
     membership.is_active = False
     membership.ended_on = timezone.localdate()
     membership.save(update_fields=["is_active", "ended_on"])
-    _sync_user_groups(membership.user)
+    user_roles_sync(membership.user)

@@ -90,3 +90,39 @@ def test_seed_demo_is_safe_to_run_twice():
     before = (User.objects.count(), Child.objects.count(), Group.objects.count())
     call_command("seed_demo", verbosity=0)
     assert (User.objects.count(), Child.objects.count(), Group.objects.count()) == before
+
+
+def test_a_membership_added_in_the_admin_site_gives_the_role(login):
+    newcomer = User.objects.create_user("admin_made", password="Long-Pass-2031")
+    agency = Agency.objects.get(kind=Agency.Kind.CIVIL_AFFAIRS)
+    response = login("admin").post(
+        "/admin/institutions/membership/add/",
+        {
+            "user": newcomer.pk,
+            "agency": agency.pk,
+            "role": Role.CHILD_DIRECTOR,
+            "jurisdiction": "990101003001",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    newcomer = User.objects.get(pk=newcomer.pk)
+    assert newcomer.has_perm("cases.view_child")
+
+
+def test_the_admin_site_refuses_a_jurisdiction_that_does_not_exist(login):
+    newcomer = User.objects.create_user("admin_made_2", password="Long-Pass-2031")
+    agency = Agency.objects.get(kind=Agency.Kind.CIVIL_AFFAIRS)
+    response = login("admin").post(
+        "/admin/institutions/membership/add/",
+        {
+            "user": newcomer.pk,
+            "agency": agency.pk,
+            "role": Role.CHILD_DIRECTOR,
+            "jurisdiction": "990101009009",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "990101009009" in response.content.decode()
+    assert not newcomer.memberships.exists()
