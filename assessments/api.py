@@ -18,8 +18,9 @@ from assessments.models import Assessment
 from assessments.scoring import text_in
 from assessments.selectors import assessments_visible_to, current_instruments, may_see_item_answers
 from assessments.services import assessment_submit
-from cases.models import Consent, RiskLevel
+from cases.models import AccessEvent, Consent, RiskLevel
 from cases.selectors import children_visible_to
+from cases.services.access import access_record
 from cases.services.family import has_consent
 from institutions.api import ScopedAPIMixin
 from institutions.selectors import signed_in_user
@@ -130,7 +131,22 @@ class AssessmentViewSet(
     """Submit an assessment (scored on the server) and read results in scope."""
 
     scope_selector = assessments_visible_to
-    action_permissions = {"create": "assessments.add_assessment"}
+    action_permissions = {
+        "create": "assessments.add_assessment",
+        "list": "cases.view_child",
+        "retrieve": "cases.view_child",
+    }
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        assessment = self.get_object()
+        access_record(
+            user=signed_in_user(request),
+            action=AccessEvent.Action.API_VIEW,
+            child=assessment.child,
+            request=request._request,
+            detail={"assessment": assessment.pk},
+        )
+        return Response(AssessmentOutputSerializer(assessment, context={"request": request}).data)
 
     def get_queryset(self) -> QuerySet[Assessment]:
         return super().get_queryset().order_by("-administered_on", "-id")

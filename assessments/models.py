@@ -189,6 +189,12 @@ class Assessment(models.Model):
                 condition=models.Q(session__isnull=False, amends__isnull=True),
                 name="assessment_once_per_session",
             ),
+            # A result is corrected once; a later correction corrects the correction.
+            models.UniqueConstraint(
+                fields=["amends"],
+                condition=models.Q(amends__isnull=False),
+                name="assessment_amended_once",
+            ),
         ]
         permissions = [("view_item_answers", _("Can see item-level answers"))]
 

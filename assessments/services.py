@@ -21,6 +21,10 @@ from institutions.models import User
 ALERT_FROM = RiskLevel.HIGH
 
 
+class AlreadyCorrected(Exception):
+    """Someone corrected this result first; nothing was written."""
+
+
 @transaction.atomic
 def assessment_submit(
     *,
@@ -37,6 +41,11 @@ def assessment_submit(
 ) -> Assessment:
     """Store a scored result (computed by the form from the answers), update the child's risk,
     and raise an alert for a critical answer or a severe result."""
+    if amends is not None:
+        # Lock the original so that of two simultaneous corrections one wins cleanly.
+        Assessment.objects.select_for_update().get(pk=amends.pk)
+        if Assessment.objects.filter(amends=amends).exists():
+            raise AlreadyCorrected
     assessment = Assessment.objects.create(
         child=child,
         instrument=instrument,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +21,7 @@ from assessments.selectors import (
     instruments_for_child,
     may_see_item_answers,
 )
-from assessments.services import alert_acknowledge, assessment_submit
+from assessments.services import AlreadyCorrected, alert_acknowledge, assessment_submit
 from cases.models import AccessEvent, Consent
 from cases.selectors import children_visible_to
 from cases.services.access import access_record
@@ -84,16 +86,17 @@ class AssessmentCreateView(ScopedViewMixin, View):
                 self.template_name,
                 {"form": form, "child": child, "instrument": instrument},
             )
-        record_consent_from(form, user)
-        assessment = assessment_submit(
-            child=child,
-            instrument=instrument,
-            answers=form.answers,
-            result=form.result,
-            setting=form.cleaned_data["setting"],
-            administered_on=form.cleaned_data["administered_on"],
-            by=user,
-        )
+        with transaction.atomic():  # the consent given now and the result, or neither
+            record_consent_from(form, user)
+            assessment = assessment_submit(
+                child=child,
+                instrument=instrument,
+                answers=form.answers,
+                result=form.result,
+                setting=form.cleaned_data["setting"],
+                administered_on=form.cleaned_data["administered_on"],
+                by=user,
+            )
         messages.success(request, _("The result was saved."))
         return redirect("assessments:assessment_detail", pk=assessment.pk)
 
@@ -161,8 +164,22 @@ class AssessmentAmendView(ScopedViewMixin, View):
             initial=initial,
         )
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def _original(self, request: HttpRequest, pk: int) -> Assessment:
+        """The result to correct; correcting shows its answers, so only those who may see them."""
         original = get_object_or_404(self.get_scoped_queryset(), pk=pk, amendments__isnull=True)
+        if not may_see_item_answers(signed_in_user(request), original):
+            raise PermissionDenied
+        return original
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        original = self._original(request, pk)
+        access_record(
+            user=signed_in_user(request),
+            action=AccessEvent.Action.VIEW,
+            child=original.child,
+            request=request,
+            detail={"assessment": original.pk, "amend": True},
+        )
         return render(
             request,
             self.template_name,
@@ -176,7 +193,7 @@ class AssessmentAmendView(ScopedViewMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        original = get_object_or_404(self.get_scoped_queryset(), pk=pk, amendments__isnull=True)
+        original = self._original(request, pk)
         form = self._form(request, original, request.POST)
         if not form.is_valid() or form.result is None:
             return render(
@@ -189,18 +206,24 @@ class AssessmentAmendView(ScopedViewMixin, View):
                     "amends": original,
                 },
             )
-        amendment = assessment_submit(
-            child=original.child,
-            instrument=original.instrument,
-            answers=form.answers,
-            result=form.result,
-            setting=form.cleaned_data["setting"],
-            administered_on=form.cleaned_data["administered_on"],
-            by=user,
-            session=original.session,
-            amends=original,
-            amendment_reason=form.cleaned_data["amendment_reason"],
-        )
+        try:
+            amendment = assessment_submit(
+                child=original.child,
+                instrument=original.instrument,
+                answers=form.answers,
+                result=form.result,
+                setting=form.cleaned_data["setting"],
+                administered_on=form.cleaned_data["administered_on"],
+                by=user,
+                session=original.session,
+                amends=original,
+                amendment_reason=form.cleaned_data["amendment_reason"],
+            )
+        except AlreadyCorrected:
+            messages.error(
+                request, _("Someone corrected this result meanwhile; see their correction.")
+            )
+            return redirect("assessments:assessment_detail", pk=original.pk)
         messages.success(request, _("The correction was saved; the original is kept."))
         return redirect("assessments:assessment_detail", pk=amendment.pk)
 
@@ -229,6 +252,13 @@ class AlertDetailView(ScopedViewMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         alert = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        access_record(
+            user=signed_in_user(request),
+            action=AccessEvent.Action.VIEW,
+            child=alert.child,
+            request=request,
+            detail={"alert": alert.pk},
+        )
         return render(request, "assessments/alert_detail.html", {"alert": alert, "error": ""})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:

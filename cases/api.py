@@ -55,6 +55,7 @@ class ChildViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
     """Children visible to the caller; a child out of scope answers 404."""
 
     scope_selector = children_visible_to
+    action_permissions = {"list": "cases.view_child", "retrieve": "cases.view_child"}
     serializer_class = ChildSummarySerializer
     filterset_class = ChildFilter
 

@@ -124,6 +124,14 @@ class ChildForm(BootstrapFormMixin, forms.Form):
         self.fields["residential_institution"].queryset = institutions_for(  # type: ignore[attr-defined]
             user, set(Institution.RESIDENTIAL_KINDS)
         )
+        if (
+            child is not None
+            and child.notes_confidential
+            and not user.has_perm("cases.view_confidential_notes")
+        ):
+            # Confidential notes are neither shown to nor changeable by this role.
+            del self.fields["notes"]
+            del self.fields["notes_confidential"]
         if child is not None:
             # An existing child's school stays choosable even if outside the user's list.
             for name in ("school", "residential_institution"):
@@ -221,7 +229,8 @@ class ChildForm(BootstrapFormMixin, forms.Form):
         data.pop("national_id", None)
         data["categories"] = list(data.get("categories") or [])
         data["class_name"] = data.get("class_name") or ""
-        data["notes"] = data.get("notes") or ""
+        if "notes" in self.fields:
+            data["notes"] = data.get("notes") or ""
         return data
 
 
@@ -350,6 +359,10 @@ class CareTeamForm(BootstrapFormMixin, forms.Form):
             if user is None or not Membership.objects.filter(user=user, is_active=True).exists():
                 self.add_error(
                     "username", _("There is no active staff member with this user name.")
+                )
+            elif not user.has_perm("cases.view_child"):
+                self.add_error(
+                    "username", _("This staff member's role does not work with children's files.")
                 )
             data["user"] = user
         return data

@@ -260,9 +260,18 @@ def regions_for_choice(*, prefix: str = "", level_at_least: int = 1) -> QuerySet
     return Region.objects.filter(code__startswith=prefix, level__gte=level_at_least)
 
 
-def child_history(*, child: Child, limit: int = 200) -> list[dict[str, Any]]:
-    """Field-by-field change history of a child's file (from django-pghistory), newest first."""
+def child_history(*, child: Child, user: User, limit: int = 200) -> list[dict[str, Any]]:
+    """Field-by-field change history of a child's file (from django-pghistory), newest first.
+
+    Notes that were confidential at either end of a change stay hidden from roles that may not
+    read confidential notes, as on the file itself.
+    """
     from django.apps import apps
+    from django.utils.translation import gettext
+
+    from institutions.masking import may_see
+
+    hide_confidential = not may_see(user, "confidential_note")
 
     events = list(
         apps.get_model("cases", "ChildEvent")
@@ -296,6 +305,13 @@ def child_history(*, child: Child, limit: int = 200) -> list[dict[str, Any]]:
             if previous is None or old != new:
                 if previous is None and new in (None, "", [], False):
                     continue
+                if (
+                    name == "notes"
+                    and hide_confidential
+                    and (event.notes_confidential or getattr(previous, "notes_confidential", False))
+                ):
+                    old = gettext("[confidential]") if old else old
+                    new = gettext("[confidential]") if new else new
                 changes.append({"field": field.verbose_name, "old": old, "new": new})
         context = event.pgh_context.metadata if event.pgh_context_id else {}
         history.append(

@@ -132,7 +132,7 @@ class ChildHistoryView(ScopedViewMixin, View):
             request=request,
             detail={"history": True},
         )
-        history = child_history(child=child)
+        history = child_history(child=child, user=signed_in_user(request))
         from institutions.models import User
 
         users = {u.pk: u for u in User.objects.filter(pk__in={h["user_id"] for h in history})}

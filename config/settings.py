@@ -168,6 +168,8 @@ AXES_VERBOSE = False
 # demo logins work out of the box; real supervisors and administrators are not.
 OTP_TOTP_ISSUER = "Xinqiao"
 OTP_TOTP_THROTTLE_FACTOR = 1
+# Nobody, not even a security administrator, reads another user's authenticator secret.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 TWO_FACTOR_EXEMPT_DEMO_USERS = not PRODUCTION
 
 LANGUAGE_CODE = "zh-hans"

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -129,7 +130,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
             .values_list("link", flat=True)
             .first()
         )
-        if target and target.startswith("/"):
+        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             return redirect(target)
     else:
         notifications_mark_read(user=user)

@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
@@ -107,8 +108,14 @@ class MembershipAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     form = MembershipAdminForm
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A membership belongs to one person and one organisation: end it and add another.
+        return ["user", "agency", "institution", "ended_on"] if obj is not None else ["ended_on"]
+
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         with transaction.atomic():
+            if not obj.is_active and obj.ended_on is None:
+                obj.ended_on = timezone.localdate()
             super().save_model(request, obj, form, change)
             user_roles_sync(obj.user)
 
@@ -120,8 +127,16 @@ class MembershipAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 @admin.register(User, site=site)
 class XinqiaoUserAdmin(NoDeleteMixin, UserAdmin):
+    """Accounts only: permissions come from memberships (roles.py), never from this page."""
+
     list_display = ["username", "display_name", "is_active", "is_staff", "last_login"]
+    list_filter = ["is_active", "is_staff"]
     fieldsets = (
-        *(UserAdmin.fieldsets or ()),
-        (_("Profile"), {"fields": ("display_name", "phone", "is_demo")}),
+        (None, {"fields": ("username", "password")}),
+        (_("Profile"), {"fields": ("display_name", "first_name", "last_name", "email", "phone")}),
+        (
+            _("Status"),
+            {"fields": ("is_active", "is_staff", "is_demo", "last_login", "date_joined")},
+        ),
     )
+    readonly_fields = ["is_staff", "is_demo", "last_login", "date_joined"]

@@ -85,6 +85,7 @@ class ReferralViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
     referral is logged."""
 
     scope_selector = referrals_visible_to
+    action_permissions = {"list": "cases.view_child", "retrieve": "cases.view_child"}
     serializer_class = ReferralSerializer
 
     def get_queryset(self) -> QuerySet[Referral]:
