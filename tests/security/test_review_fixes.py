@@ -96,17 +96,17 @@ def test_a_result_is_corrected_only_once_at_a_time():
     original = result_by_counsellor(pupil())
     answers = dict.fromkeys(range(1, 10), 0)
     phq9 = original.instrument
-    kwargs = dict(
-        child=original.child,
-        instrument=phq9,
-        answers=answers,
-        result=phq9.parsed.score(answers),
-        setting="school_screening",
-        administered_on=timezone.localdate(),
-        by=user("counselor"),
-        amends=original,
-        amendment_reason="录入错误",
-    )
+    kwargs = {
+        "child": original.child,
+        "instrument": phq9,
+        "answers": answers,
+        "result": phq9.parsed.score(answers),
+        "setting": "school_screening",
+        "administered_on": timezone.localdate(),
+        "by": user("counselor"),
+        "amends": original,
+        "amendment_reason": "录入错误",
+    }
     assessment_submit(**kwargs)
     with pytest.raises(AlreadyCorrected):
         assessment_submit(**kwargs)
