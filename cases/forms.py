@@ -481,6 +481,16 @@ class AccessRequestForm(BootstrapFormMixin, forms.Form):
     )
 
 
+class EmergencyAccessForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("The emergency"),
+        min_length=10,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Say what is happening and why the file cannot wait for an access request."),
+    )
+
+
 class AccessDecisionForm(BootstrapFormMixin, forms.Form):
     approve = forms.TypedChoiceField(
         coerce=lambda v: v == "yes", choices=[("yes", _("Approve")), ("no", _("Decline"))]

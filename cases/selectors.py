@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from cases.identity import name_key, national_id_hash
 from cases.models import (
@@ -16,6 +17,7 @@ from cases.models import (
     Child,
     ChildGroupObjectPermission,
     ChildUserObjectPermission,
+    EmergencyAccess,
     Handover,
     RiskLevel,
 )
@@ -55,6 +57,11 @@ def child_scope_q(user: User | AnonymousUser, *, via: str = "") -> Q:
         permission__content_type__app_label="cases",
     ).values("content_object_id")
     q |= Q(**{f"{via}pk__in": user_grants}) | Q(**{f"{via}pk__in": group_grants})
+    # Break the glass: a few hours on one file, stated, logged and reviewed.
+    emergency = EmergencyAccess.objects.filter(
+        user_id=scope.user_id, expires_at__gt=timezone.now()
+    ).values("child_id")
+    q |= Q(**{f"{via}pk__in": emergency})
     return q
 
 
@@ -226,6 +233,22 @@ def staff_of(*, institution: Institution) -> QuerySet[User]:
         "user_id"
     )
     return User.objects.filter(pk__in=member_ids, is_active=True)
+
+
+def emergency_accesses_to_review(*, user: User) -> QuerySet[EmergencyAccess]:
+    """Unreviewed emergency accesses to children in the reviewer's regions, oldest first."""
+    if not user.has_perm("cases.review_emergency_access"):
+        return EmergencyAccess.objects.none()
+    scope = scope_for(user)
+    q = Q(pk__in=[])
+    for prefix in scope.region_prefixes:
+        q |= Q(child__residence_region__code__startswith=prefix)
+        q |= Q(child__household_region__code__startswith=prefix)
+    return (
+        EmergencyAccess.objects.filter(q, reviewed_at__isnull=True)
+        .select_related("user", "child")
+        .order_by("created_at", "id")
+    )
 
 
 def pending_access_requests(*, user: User) -> QuerySet[AccessRequest]:

@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from cases.filters import ChildFilter
-from cases.forms import AccessRequestForm, ChildEditForm, ChildForm, CloseForm
+from cases.forms import (
+    AccessRequestForm,
+    ChildEditForm,
+    ChildForm,
+    CloseForm,
+    EmergencyAccessForm,
+)
 from cases.identity import decrypt
 from cases.models import AccessEvent, Child
 from cases.sections import render_context
@@ -24,8 +30,14 @@ from cases.selectors import (
     child_list,
     children_visible_to,
     duplicate_candidates,
+    emergency_accesses_to_review,
 )
-from cases.services.access import access_record, access_request_create
+from cases.services.access import (
+    access_record,
+    access_request_create,
+    emergency_access_open,
+    emergency_access_review,
+)
 from cases.services.child import (
     DuplicateChild,
     EditConflict,
@@ -248,6 +260,21 @@ class DuplicateCheckView(ScopedViewMixin, View):
         )
 
 
+def child_from_token(request: HttpRequest) -> Child:
+    """The child a duplicate search showed this user (a signed, per-user token), or 404."""
+    try:
+        data = signing.loads(
+            request.POST.get("token") or request.GET.get("token", ""),
+            salt=ACCESS_TOKEN_SALT,
+            max_age=ACCESS_TOKEN_MAX_AGE,
+        )
+    except signing.BadSignature:
+        raise Http404 from None
+    if data.get("user") != request.user.pk:
+        raise Http404
+    return get_object_or_404(Child.objects.select_related("residence_region"), pk=data["child"])
+
+
 class AccessRequestCreateView(ScopedViewMixin, View):
     """Ask the owning region for access to a child found by the duplicate search."""
 
@@ -255,18 +282,7 @@ class AccessRequestCreateView(ScopedViewMixin, View):
     permission_required = "cases.view_child"
 
     def _child(self, request: HttpRequest) -> Child:
-        try:
-            data = signing.loads(
-                request.POST.get("token") or request.GET.get("token", ""),
-                salt=ACCESS_TOKEN_SALT,
-                max_age=ACCESS_TOKEN_MAX_AGE,
-            )
-        except signing.BadSignature:
-            raise Http404 from None
-        if data.get("user") != request.user.pk:
-            raise Http404
-        # The token proves the duplicate search showed this child to this user.
-        return get_object_or_404(Child.objects.select_related("residence_region"), pk=data["child"])
+        return child_from_token(request)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         child = self._child(request)
@@ -406,3 +422,71 @@ class ChildCloseView(ScopedViewMixin, View):
                 )
                 return redirect(file_url(child))
         return render(request, "cases/child_close.html", {"form": form, "child": child})
+
+
+class EmergencyAccessView(ScopedViewMixin, View):
+    """Break the glass for a child the duplicate search showed: a reason, then a few hours."""
+
+    scope_selector = children_visible_to
+    permission_required = "cases.view_child"
+
+    def _child(self, request: HttpRequest) -> Child:
+        return child_from_token(request)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        child = self._child(request)
+        return render(
+            request,
+            "cases/emergency_access_form.html",
+            {
+                "form": EmergencyAccessForm(),
+                "token": request.GET.get("token", ""),
+                "county": child.residence_region_id[:6],
+            },
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        child = self._child(request)
+        form = EmergencyAccessForm(request.POST)
+        if not form.is_valid():
+            return render(
+                request,
+                "cases/emergency_access_form.html",
+                {
+                    "form": form,
+                    "token": request.POST.get("token", ""),
+                    "county": child.residence_region_id[:6],
+                },
+            )
+        emergency_access_open(
+            child=child, by=signed_in_user(request), reason=form.cleaned_data["reason"]
+        )
+        messages.warning(
+            request,
+            _("Emergency access is open for a few hours; the supervisor has been told."),
+        )
+        return redirect(file_url(child))
+
+
+class EmergencyReviewView(ScopedViewMixin, View):
+    """Supervisors review emergency accesses to children of their regions, with a note."""
+
+    scope_selector = children_visible_to
+    permission_required = "cases.review_emergency_access"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        accesses = emergency_accesses_to_review(user=signed_in_user(request))[:100]
+        return render(request, "cases/emergency_reviews.html", {"accesses": accesses})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = signed_in_user(request)
+        access = get_object_or_404(
+            emergency_accesses_to_review(user=user), pk=request.POST.get("access")
+        )
+        note = request.POST.get("note", "").strip()
+        if not note:
+            messages.error(request, _("Write what you found and decided."))
+        else:
+            emergency_access_review(access=access, by=user, note=note[:2000])
+            messages.success(request, _("Your review was recorded."))
+        return redirect("cases:emergency_reviews")

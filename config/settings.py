@@ -281,6 +281,9 @@ REFERRAL_ANSWER_LIMITS = {
     "emergency": timedelta(hours=env.get_int("REFERRAL_EMERGENCY_HOURS", 4, minimum=1)),
 }
 
+# Break the glass: how long an emergency access to a file outside one's scope lasts.
+EMERGENCY_ACCESS_HOURS = env.get_int("EMERGENCY_ACCESS_HOURS", 4, minimum=1)
+
 # Imports: the largest file accepted, and how many rows it may hold.
 IMPORT_MAX_BYTES = env.get_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 IMPORT_MAX_ROWS = env.get_int("IMPORT_MAX_ROWS", 20000, minimum=1)

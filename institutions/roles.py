@@ -54,6 +54,7 @@ _VISIT = {"followups.add_visit"}
 _ACTIVITY = {"followups.add_activity"}
 _REFER = {"referrals.add_referral"}
 _SUPERVISE = {
+    "cases.review_emergency_access",
     "followups.review_visit",
     "institutions.add_training",
     "institutions.view_training_report",

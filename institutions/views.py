@@ -41,7 +41,7 @@ def _safe_next(request: HttpRequest, default: str = "home") -> str:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in user's start page: who they are, where they work, what they cover."""
-    from cases.selectors import pending_access_requests
+    from cases.selectors import emergency_accesses_to_review, pending_access_requests
     from followups.selectors import flagged_visits_to_review, visits_due
     from referrals.selectors import referral_inbox
 
@@ -51,6 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "institutions/home.html",
         {
             "pending_requests": pending_access_requests(user=user).count(),
+            "emergency_to_review": emergency_accesses_to_review(user=user).count(),
             "visits_due": list(visits_due(user=user))
             if user.has_perm("followups.add_visit")
             else [],

@@ -9,7 +9,13 @@ from cases.models.child import (
     RiskLevel,
 )
 from cases.models.family import Consent, Guardian
-from cases.models.records import AccessEvent, AccessRequest, ChildImport, Handover
+from cases.models.records import (
+    AccessEvent,
+    AccessRequest,
+    ChildImport,
+    EmergencyAccess,
+    Handover,
+)
 
 __all__ = [
     "AccessEvent",
@@ -23,6 +29,7 @@ __all__ = [
     "ChildImport",
     "ChildUserObjectPermission",
     "Consent",
+    "EmergencyAccess",
     "Guardian",
     "Handover",
     "RiskLevel",

@@ -199,3 +199,47 @@ class ChildImport(models.Model):
         if not self.total_rows:
             return 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+class EmergencyAccess(models.Model):
+    """Break the glass (紧急访问): a user opens a file outside their scope in an emergency,
+    for a few hours, with a stated reason that the supervisor reviews."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="emergency_accesses",
+    )
+    child = models.ForeignKey(
+        Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("access until"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta:
+        verbose_name = _("emergency access")
+        verbose_name_plural = _("emergency accesses")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "expires_at"], name="emergency_access_live")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reviewed_at__isnull=True) | ~models.Q(review_note=""),
+                name="emergency_review_needs_note",
+            )
+        ]
+        permissions = [("review_emergency_access", _("Can review emergency access"))]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.child_id} until {self.expires_at:%Y-%m-%d %H:%M}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -115,3 +117,52 @@ def access_request_decide(
         link=link,
     )
     return locked
+
+
+@transaction.atomic
+def emergency_access_open(*, child: Child, by: User, reason: str) -> Any:
+    """Break the glass: open one file outside the user's scope for EMERGENCY_ACCESS_HOURS.
+
+    The access is logged and the child supervisors responsible for the child are told at once;
+    they review it with a note.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from cases.models import EmergencyAccess
+    from cases.selectors import responsible_staff
+    from institutions.roles import Role
+
+    access = EmergencyAccess.objects.create(
+        user=by,
+        child=child,
+        reason=reason,
+        expires_at=timezone.now() + timedelta(hours=settings.EMERGENCY_ACCESS_HOURS),
+    )
+    access_record(
+        user=by, action=AccessEvent.Action.VIEW, child=child, detail={"emergency_access": access.pk}
+    )
+    notify(
+        recipients=responsible_staff(
+            region_code=child.residence_region_id, roles=(Role.CHILD_SUPERVISOR,)
+        ),
+        kind="emergency_access",
+        text=_("%(user)s opened the file %(record)s in an emergency: please review it.")
+        % {"user": by, "record": child.record_number},
+        link=reverse("cases:emergency_reviews"),
+        child=child,
+    )
+    return access
+
+
+@transaction.atomic
+def emergency_access_review(*, access: Any, by: User, note: str) -> Any:
+    """The supervisor's review of an emergency access; the first review stands."""
+    from cases.models import EmergencyAccess
+
+    EmergencyAccess.objects.filter(pk=access.pk, reviewed_at__isnull=True).update(
+        reviewed_by=by, reviewed_at=timezone.now(), review_note=note
+    )
+    access.refresh_from_db()
+    return access
