@@ -45,6 +45,15 @@ CLINIC_ACTIVE_STATUSES = frozenset(
 )
 ENDED_STATUSES = frozenset({S.DECLINED, S.CLOSED, S.WITHDRAWN})
 
+
+def access_still_given_q(*, now: datetime) -> Q:
+    """Referrals that still give their clinic's active members access to the child: open, or
+    closed less than the access period ago. The one rule for keeping a clinic's grant."""
+    return (Q(status__in=ACCESS_STATUSES) | Q(access_until__gt=now)) & Q(
+        to_institution__memberships__is_active=True
+    )
+
+
 DEFAULT_ANSWER_LIMITS: dict[str, timedelta] = {
     Referral.Urgency.ROUTINE: timedelta(days=7),
     Referral.Urgency.URGENT: timedelta(days=2),

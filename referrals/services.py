@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +37,11 @@ from followups.services import notify
 from institutions.models import Agency, Institution, User
 from institutions.roles import Role
 from referrals.models import Referral, ReferralAttachment, ReferralEvent
-from referrals.selectors import ACCESS_STATUSES, ENDED_STATUSES, access_days_after_close
+from referrals.selectors import (
+    ENDED_STATUSES,
+    access_days_after_close,
+    access_still_given_q,
+)
 
 S = Referral.Status
 
@@ -192,10 +196,9 @@ def _revoke_ended(
     if referral_ids is not None:
         ended = ended.filter(pk__in=list(referral_ids))
     still_needed = Referral.objects.filter(
-        Q(status__in=ACCESS_STATUSES) | Q(access_until__gt=now),
+        access_still_given_q(now=now),
         child_id=OuterRef("content_object_id"),
         to_institution__memberships__user_id=OuterRef("user_id"),
-        to_institution__memberships__is_active=True,
     )
     on_team = CareTeamMember.objects.filter(
         child_id=OuterRef("content_object_id"), user_id=OuterRef("user_id"), is_active=True

@@ -253,17 +253,11 @@ def end_team_membership(*, member: CareTeamMember, by: User) -> None:
 
 def _needed_by_a_referral(*, child_id: int, user: User) -> bool:
     """A clinic member keeps the grant an open (or recently closed) referral gave them."""
-    from django.apps import apps
-    from django.db.models import Q
+    from referrals.models import Referral
+    from referrals.selectors import access_still_given_q
 
-    from referrals.selectors import ACCESS_STATUSES
-
-    referral = apps.get_model("referrals", "Referral")
-    return bool(
-        referral.objects.filter(
-            Q(status__in=ACCESS_STATUSES) | Q(access_until__gt=timezone.now()),
-            child_id=child_id,
-            to_institution__memberships__user=user,
-            to_institution__memberships__is_active=True,
-        ).exists()
-    )
+    return Referral.objects.filter(
+        access_still_given_q(now=timezone.now()),
+        child_id=child_id,
+        to_institution__memberships__user=user,
+    ).exists()
