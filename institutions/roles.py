@@ -28,6 +28,14 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("Auditor")
 
 
+class Level(models.IntegerChoices):
+    """How far a user's tie to a child reaches (DESIGN.md §5, layer 0); each includes the ones below."""
+
+    READ = 1, _("Read")  # see the file, masked as the role requires
+    CONTRIBUTE = 2, _("Contribute")  # add what the role records: a visit, an assessment, a note
+    MANAGE = 3, _("Manage")  # identity, guardians, consent, care team, plans, close, hand over
+
+
 class ScopeSource(enum.Enum):
     """Where a role's view of children comes from (DESIGN.md §5, layer 1)."""
 

@@ -12,6 +12,7 @@ from cases.models.family import Consent, Guardian
 from cases.models.records import (
     AccessEvent,
     AccessRequest,
+    ChildAccessGrant,
     ChildImport,
     EmergencyAccess,
     Handover,
@@ -25,6 +26,7 @@ __all__ = [
     "CareTeamMember",
     "Category",
     "Child",
+    "ChildAccessGrant",
     "ChildGroupObjectPermission",
     "ChildImport",
     "ChildUserObjectPermission",

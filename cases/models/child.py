@@ -157,6 +157,7 @@ class Child(models.Model):
             ("import_children", _("Can import children from a file")),
             ("manage_care", _("Can manage care teams and care plans")),
             ("record_consent", _("Can record guardians and consent")),
+            ("view_contact_details", _("Can see guardians' phone numbers unmasked")),
         ]
 
     def __str__(self) -> str:

@@ -37,6 +37,8 @@ class Guardian(models.Model):
     work_location = models.CharField(_("where they work"), max_length=100, blank=True)
     is_primary_contact = models.BooleanField(_("primary contact"), default=False)
     is_active = models.BooleanField(_("current"), default=True)
+    # Bumped by every save: an edit based on an older version is refused (409), not merged.
+    version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models.child import Child
 from institutions.models import Institution, Region
+from institutions.roles import Level
 
 
 class AccessEvent(models.Model):
@@ -97,6 +98,8 @@ class Handover(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("time"), auto_now_add=True)
+    # The file as it was at the hand-over, frozen: what the sending side keeps seeing.
+    snapshot = models.JSONField(_("file at hand-over"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("hand-over")
@@ -214,7 +217,23 @@ class EmergencyAccess(models.Model):
     child = models.ForeignKey(
         Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="emergency_accesses"
     )
+
+    class Reason(models.TextChoices):
+        DANGER = "danger", _("The child is in immediate danger")
+        MEDICAL = "medical", _("A medical emergency")
+        MISSING = "missing", _("The child is missing or has run away")
+        SELF_HARM = "self_harm", _("Risk of self-harm or suicide")
+        ABUSE = "abuse", _("Suspected abuse or violence")
+        OTHER = "other", _("Another emergency")
+
+    reason_code = models.CharField(
+        _("kind of emergency"), max_length=16, choices=Reason.choices, default=Reason.OTHER
+    )
     reason = models.TextField(_("reason"))
+    # The duplicate-search token it was opened with: a token opens the glass once.
+    token_nonce = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("opened"), auto_now_add=True)
     expires_at = models.DateTimeField(_("access until"))
     reviewed_by = models.ForeignKey(
@@ -243,3 +262,63 @@ class EmergencyAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.child_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class ChildAccessGrant(models.Model):
+    """One user's tie to one child outside their region, school or residence scope.
+
+    Each grant names its source (a care-team place, a referral, an approved access request, a
+    one-off share) so that ending one source ends only its own grants, and may carry an expiry.
+    """
+
+    class Source(models.TextChoices):
+        CARE_TEAM = "care_team", _("Care team")
+        REFERRAL = "referral", _("Referral")
+        ACCESS_REQUEST = "access_request", _("Approved access request")
+        SHARE = "share", _("One-off share")
+
+    child = models.ForeignKey(
+        Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="access_grants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="child_grants",
+    )
+    level = models.PositiveSmallIntegerField(
+        _("level"),
+        choices=[(Level.READ, Level.READ.label), (Level.CONTRIBUTE, Level.CONTRIBUTE.label)],
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    source_id = models.BigIntegerField(_("source record"), null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("granted"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access grant")
+        verbose_name_plural = _("access grants")
+        indexes = [
+            models.Index(
+                fields=["user", "child"],
+                condition=models.Q(ended_at__isnull=True),
+                name="grant_live_user_child",
+            ),
+            models.Index(fields=["source", "source_id"], name="grant_source"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "user", "source", "source_id"],
+                condition=models.Q(ended_at__isnull=True),
+                nulls_distinct=False,
+                name="grant_one_live_per_source",
+            ),
+            models.CheckConstraint(condition=models.Q(level__in=[1, 2]), name="grant_level_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.child_id} ({self.source}, level {self.level})"
