@@ -29,7 +29,7 @@ class Role(models.TextChoices):
 
 
 class Level(models.IntegerChoices):
-    """How far a user's tie to a child reaches (DESIGN.md §5, layer 0); each includes the ones below."""
+    """How far a tie to a child reaches (DESIGN.md §5, layer 0); each level includes those below."""
 
     READ = 1, _("Read")  # see the file, masked as the role requires
     CONTRIBUTE = 2, _("Contribute")  # add what the role records: a visit, an assessment, a note
