@@ -20,6 +20,9 @@ class AccessEvent(models.Model):
         EXPORT = "export", _("Exported")
         CHANGE = "change", _("Changed")
         API_VIEW = "api_view", _("Read through the API")
+        EMERGENCY = "emergency", _("Emergency access")
+        ADMIN = "admin", _("Administration")
+        SIGN_IN = "sign_in", _("Signed in")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
