@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	DJANGO_ENV=test DATABASE_URL=postgres://lint@127.0.0.1/lint REDIS_URL=redis://127.0.0.1:6379/0 \
-		$(VENV)/bin/mypy institutions cases assessments referrals followups dashboards config
+		$(VENV)/bin/mypy core institutions cases assessments referrals followups dashboards config
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

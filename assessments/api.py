@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -18,16 +17,18 @@ from assessments.models import Assessment
 from assessments.scoring import text_in
 from assessments.selectors import assessments_visible_to, current_instruments, may_see_item_answers
 from assessments.services import assessment_submit
-from cases.models import AccessEvent, Consent, RiskLevel
-from cases.selectors import children_visible_to
-from cases.services.access import access_record
+from cases.models import Child, Consent, RiskLevel
 from cases.services.family import has_consent
+from core.inputs import BoundedSerializerMixin
+from institutions.access import fetch
 from institutions.api import ScopedAPIMixin
+from institutions.roles import Level
 from institutions.selectors import signed_in_user
 
 
-class AssessmentInputSerializer(serializers.Serializer):
-    """A child's answers to an instrument, by question number."""
+class AssessmentInputSerializer(BoundedSerializerMixin, serializers.Serializer):
+    """A child's answers to an instrument, by question number; out-of-range values are field
+    errors (400)."""
 
     child = serializers.IntegerField()
     instrument = serializers.CharField(help_text="Instrument code, e.g. PHQ-9 (newest version).")
@@ -46,10 +47,15 @@ class AssessmentInputSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        user = self.context["request"].user
-        child = children_visible_to(user).filter(pk=attrs["child"]).first()
-        if child is None:
-            raise Http404  # out of scope and missing answer alike
+        # Taking an assessment records work on the child: contribute (404 out of scope or
+        # missing, 403 with read only).
+        child = fetch(
+            self.context["request"]._request,
+            Child,
+            attrs["child"],
+            level=Level.CONTRIBUTE,
+            api=True,
+        )
         instrument = current_instruments().filter(code=attrs["instrument"]).first()
         if instrument is None:
             raise serializers.ValidationError(
@@ -137,15 +143,15 @@ class AssessmentViewSet(
         "retrieve": "cases.view_child",
     }
 
+    def get_fetch_queryset(self) -> QuerySet[Assessment]:
+        return Assessment.objects.select_related("child", "instrument", "administered_by")
+
+    def get_log_detail(self) -> dict[str, Any] | None:
+        pk = str(self.kwargs.get("pk", ""))
+        return {"assessment": int(pk)} if pk.isdigit() else None  # not a number: 404 anyway
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        assessment = self.get_object()
-        access_record(
-            user=signed_in_user(request),
-            action=AccessEvent.Action.API_VIEW,
-            child=assessment.child,
-            request=request._request,
-            detail={"assessment": assessment.pk},
-        )
+        assessment = self.get_object()  # the one fetch, which logs the read
         return Response(AssessmentOutputSerializer(assessment, context={"request": request}).data)
 
     def get_queryset(self) -> QuerySet[Assessment]:

@@ -10,5 +10,7 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from assessments import file_integration
+        from assessments.selectors import register_scopes
 
         file_integration.register()
+        register_scopes()

@@ -22,6 +22,8 @@ from assessments.models import Instrument
 from institutions.forms import BootstrapFormMixin
 
 MAX_AGE = 25
+# A long questionnaire's definition is longer than the usual cap on free text.
+DEFINITION_MAX_LENGTH = 50_000
 INSTRUMENT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
@@ -68,11 +70,13 @@ class InstrumentForm(BootstrapFormMixin, forms.Form):
     max_age = forms.IntegerField(label=_("Oldest age"), min_value=0, max_value=MAX_AGE)
     is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
     options = forms.CharField(
+        max_length=DEFINITION_MAX_LENGTH,
         label=_("Answer options"),
         help_text=_("One per line: value = Chinese | English."),
         widget=_lines(4, "0 = 从未 | Never\n1 = 有时 | Sometimes\n2 = 总是 | Always"),
     )
     items = forms.CharField(
+        max_length=DEFINITION_MAX_LENGTH,
         label=_("Questions"),
         help_text=_(
             "One per line: number. Chinese | English, then [R] if reverse-scored, [optional] if "
@@ -81,6 +85,7 @@ class InstrumentForm(BootstrapFormMixin, forms.Form):
         widget=_lines(10, "1. 我能理解别人的感受 | I understand how others feel [R] [emotional]"),
     )
     subscales = forms.CharField(
+        max_length=DEFINITION_MAX_LENGTH,
         label=_("Subscales"),
         required=False,
         help_text=_(
@@ -93,6 +98,7 @@ class InstrumentForm(BootstrapFormMixin, forms.Form):
         ),
     )
     bands = forms.CharField(
+        max_length=DEFINITION_MAX_LENGTH,
         label=_("Bands"),
         help_text=_(
             "One per line: scale min-max = Chinese | English : risk. The scale is total or a "
@@ -104,6 +110,7 @@ class InstrumentForm(BootstrapFormMixin, forms.Form):
         ),
     )
     critical = forms.CharField(
+        max_length=DEFINITION_MAX_LENGTH,
         label=_("Critical answers"),
         required=False,
         help_text=_(

@@ -7,13 +7,11 @@ its roster is always intersected with `children_visible_to(user)`.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import openpyxl
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -25,11 +23,11 @@ from assessments.models import Assessment, Instrument, ScreeningAbsence, Screeni
 from assessments.scoring import TOTAL, Definition, Result, text_in
 from assessments.selectors import assessments_visible_to
 from assessments.services import assessment_submit
-from cases.imports import UnreadableFile, read_table
 from cases.models import AccessEvent, Child, Consent, Guardian, RiskLevel
 from cases.selectors import children_visible_to
 from cases.services.access import access_record
 from cases.services.family import consent_record
+from core.spreadsheets import Sheet, UnreadableFile, csv_bytes, read_table, xlsx_bytes
 from institutions.models import Institution, User
 from institutions.selectors import scope_for
 
@@ -613,18 +611,29 @@ def screening_sheet_import(
     ]
 
 
-def sheet_template(*, session: ScreeningSession, user: User) -> bytes:
-    """A workbook to fill in: the format's headers and the children not yet screened."""
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(session.instrument.code[:31])
+@dataclass(frozen=True)
+class SheetTemplate:
+    """A workbook to fill in, and the children it lists (each one's export is logged)."""
+
+    content: bytes
+    child_ids: list[int]
+
+
+def sheet_template(*, session: ScreeningSession, user: User, fmt: str = "xlsx") -> SheetTemplate:
+    """A workbook (or CSV file) to fill in: the format's headers and the children not yet
+    screened."""
     numbers = [str(i["number"]) for i in session.instrument.parsed.items]
-    sheet.append([RECORD_HEADER, NAME_HEADER, CONSENT_HEADER, *numbers])
-    for row in session_roster(session=session, user=user):
-        if row.status != DONE:
-            sheet.append([row.child.record_number, row.child.name, ""])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    children = [
+        row.child for row in session_roster(session=session, user=user) if row.status != DONE
+    ]
+    sheet = Sheet(
+        title=session.instrument.code,
+        header=[RECORD_HEADER, NAME_HEADER, CONSENT_HEADER, *numbers],
+        rows=[[child.record_number, child.name, ""] for child in children],
+        bold_header=False,
+    )
+    content = csv_bytes([sheet.header, *sheet.rows]) if fmt == "csv" else xlsx_bytes([sheet])
+    return SheetTemplate(content=content, child_ids=[child.pk for child in children])
 
 
 # -- summary ------------------------------------------------------------------------------------

@@ -14,11 +14,14 @@ from assessments.models import (
     Assessment,
     Instrument,
     ReassessmentPolicy,
+    ScreeningAbsence,
     ScreeningSession,
 )
 from cases.models import Child
-from cases.selectors import child_scope_q
+from cases.selectors import child_scope_q, register_child_related
+from institutions.access import register
 from institutions.models import User
+from institutions.roles import Level
 from institutions.selectors import scope_for
 
 
@@ -36,21 +39,43 @@ def alerts_visible_to(user: User | AnonymousUser) -> QuerySet[Alert]:
     )
 
 
-def sessions_visible_to(user: User | AnonymousUser) -> QuerySet[ScreeningSession]:
-    """Screening sessions of the user's schools and institutions, and those they opened."""
+def session_scope_q(user: User | AnonymousUser, level: Level = Level.READ) -> Q:
+    """Screening sessions of the user's schools and institutions (and regions) where their
+    scope reaches `level`, and those they opened."""
     scope = scope_for(user)
     if scope.user_id is None:
-        return ScreeningSession.objects.none()
+        return Q(pk__in=[])
     q = Q(opened_by_id=scope.user_id)
-    if scope.school_ids:
-        q |= Q(school_id__in=scope.school_ids)
-    if scope.residential_institution_ids:
-        q |= Q(institution_id__in=scope.residential_institution_ids)
-    for prefix in scope.region_prefixes:
+    if schools := scope.school_ids_at(level):
+        q |= Q(school_id__in=schools)
+    if residences := scope.residence_ids_at(level):
+        q |= Q(institution_id__in=residences)
+    for prefix in scope.region_prefixes_at(level):
         q |= Q(school__region__code__startswith=prefix) | Q(
             institution__region__code__startswith=prefix
         )
-    return ScreeningSession.objects.filter(q).select_related("instrument", "school", "institution")
+    return q
+
+
+def sessions_visible_to(user: User | AnonymousUser) -> QuerySet[ScreeningSession]:
+    """Screening sessions of the user's schools and institutions, and those they opened."""
+    return ScreeningSession.objects.filter(session_scope_q(user)).select_related(
+        "instrument", "school", "institution"
+    )
+
+
+def instrument_scope_q(user: User | AnonymousUser, level: Level = Level.READ) -> Q:
+    """Instruments hold no personal information: anyone signed in reaches them, and the
+    action permission decides (403) who may see or change them."""
+    return Q() if user.is_authenticated and user.is_active else Q(pk__in=[])
+
+
+def register_scopes() -> None:
+    """The scoping of this app's models for the one fetch (called from ready())."""
+    for model in (Assessment, Alert, ScreeningAbsence):
+        register_child_related(model)
+    register(ScreeningSession, q=session_scope_q, child_id=None)
+    register(Instrument, q=instrument_scope_q, child_id=None)
 
 
 def may_see_item_answers(user: User, assessment: Assessment) -> bool:

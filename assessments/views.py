@@ -7,26 +7,27 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
 from assessments.forms import AssessmentForm
-from assessments.models import Assessment, Instrument
+from assessments.models import Alert, Assessment, Instrument
 from assessments.scoring import text_in
 from assessments.selectors import (
     alerts_visible_to,
-    assessments_visible_to,
     instruments_for_child,
     may_see_item_answers,
 )
 from assessments.services import AlreadyCorrected, alert_acknowledge, assessment_submit
-from cases.models import AccessEvent, Consent
-from cases.selectors import children_visible_to
-from cases.services.access import access_record
+from cases.models import Child, Consent
 from cases.services.family import consent_record
+from core.submissions import SubmitOnceMixin
+from institutions.access import fetch
 from institutions.pagination import CappedPaginator
+from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 
@@ -46,10 +47,11 @@ def record_consent_from(form: AssessmentForm, user: Any) -> None:
     )
 
 
-class AssessmentCreateView(ScopedViewMixin, View):
+class AssessmentCreateView(SubmitOnceMixin, ScopedViewMixin, View):
     """Choose an instrument fitting the child's age, answer on one screen, submit."""
 
-    scope_selector = children_visible_to
+    fetch_model = Child
+    level = Level.CONTRIBUTE
     permission_required = "assessments.add_assessment"
     template_name = "assessments/assessment_form.html"
 
@@ -57,10 +59,16 @@ class AssessmentCreateView(ScopedViewMixin, View):
         raw = request.POST.get("instrument") or request.GET.get("instrument")
         if not raw:
             return None
-        return get_object_or_404(Instrument.objects.filter(is_active=True), pk=raw)
+        return fetch(
+            request,
+            Instrument,
+            raw,
+            level=Level.READ,
+            queryset=Instrument.objects.filter(is_active=True),
+        )
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        child = self.object
         instrument = self._instrument(request)
         if instrument is None:
             return render(
@@ -75,7 +83,7 @@ class AssessmentCreateView(ScopedViewMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        child = self.object
         instrument = self._instrument(request)
         if instrument is None:
             return redirect("assessments:assessment_create", pk=child.pk)
@@ -104,19 +112,18 @@ class AssessmentCreateView(ScopedViewMixin, View):
 class AssessmentDetailView(ScopedViewMixin, View):
     """A result: scores, band and risk for everyone in scope; answers only for some."""
 
-    scope_selector = assessments_visible_to
+    fetch_model = Assessment
     permission_required = "cases.view_child"
+
+    def get_fetch_queryset(self) -> QuerySet[Assessment]:
+        return Assessment.objects.select_related("child", "instrument", "administered_by")
+
+    def get_log_detail(self) -> dict[str, Any]:
+        return {"assessment": self.kwargs["pk"]}
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        assessment = get_object_or_404(self.get_scoped_queryset(), pk=pk)
-        access_record(
-            user=user,
-            action=AccessEvent.Action.VIEW,
-            child=assessment.child,
-            request=request,
-            detail={"assessment": assessment.pk},
-        )
+        assessment = self.object
         answers = []
         show_answers = may_see_item_answers(user, assessment)
         if show_answers:
@@ -145,12 +152,22 @@ class AssessmentDetailView(ScopedViewMixin, View):
         )
 
 
-class AssessmentAmendView(ScopedViewMixin, View):
+class AssessmentAmendView(SubmitOnceMixin, ScopedViewMixin, View):
     """Correct a result: a new result that keeps the original and says why."""
 
-    scope_selector = assessments_visible_to
+    fetch_model = Assessment
+    level = Level.CONTRIBUTE
     permission_required = "assessments.add_assessment"
     template_name = "assessments/assessment_form.html"
+
+    def get_fetch_queryset(self) -> QuerySet[Assessment]:
+        # Only a current result can be corrected; one already corrected answers 404.
+        return Assessment.objects.filter(amendments__isnull=True).select_related(
+            "child", "instrument", "administered_by"
+        )
+
+    def get_log_detail(self) -> dict[str, Any]:
+        return {"assessment": self.kwargs["pk"], "amend": True}
 
     def _form(self, request: HttpRequest, original: Assessment, data: Any = None) -> AssessmentForm:
         initial: dict[str, Any] = {f"q{k}": str(v) for k, v in original.answers.items()}
@@ -166,20 +183,13 @@ class AssessmentAmendView(ScopedViewMixin, View):
 
     def _original(self, request: HttpRequest, pk: int) -> Assessment:
         """The result to correct; correcting shows its answers, so only those who may see them."""
-        original = get_object_or_404(self.get_scoped_queryset(), pk=pk, amendments__isnull=True)
+        original: Assessment = self.object
         if not may_see_item_answers(signed_in_user(request), original):
             raise PermissionDenied
         return original
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         original = self._original(request, pk)
-        access_record(
-            user=signed_in_user(request),
-            action=AccessEvent.Action.VIEW,
-            child=original.child,
-            request=request,
-            detail={"assessment": original.pk, "amend": True},
-        )
         return render(
             request,
             self.template_name,
@@ -244,26 +254,27 @@ class AlertListView(ScopedViewMixin, View):
         return render(request, "assessments/alert_list.html", {"page_obj": page})
 
 
-class AlertDetailView(ScopedViewMixin, View):
+class AlertDetailView(SubmitOnceMixin, ScopedViewMixin, View):
     """An alert, and its acknowledgement with a note."""
 
-    scope_selector = alerts_visible_to
+    fetch_model = Alert
+    read_level = Level.READ
+    level = Level.CONTRIBUTE  # acknowledging records what the user did
     permission_required = "cases.view_child"
 
+    def get_fetch_queryset(self) -> QuerySet[Alert]:
+        return Alert.objects.select_related("child", "assessment__instrument", "acknowledged_by")
+
+    def get_log_detail(self) -> dict[str, Any]:
+        return {"alert": self.kwargs["pk"]}
+
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        alert = get_object_or_404(self.get_scoped_queryset(), pk=pk)
-        access_record(
-            user=signed_in_user(request),
-            action=AccessEvent.Action.VIEW,
-            child=alert.child,
-            request=request,
-            detail={"alert": alert.pk},
-        )
+        alert = self.object
         return render(request, "assessments/alert_detail.html", {"alert": alert, "error": ""})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        alert = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        alert = self.object
         if not user.has_perm("assessments.acknowledge_alert"):
             return render(request, "403.html", status=403)
         note = request.POST.get("note", "").strip()
@@ -274,6 +285,14 @@ class AlertDetailView(ScopedViewMixin, View):
                 {"alert": alert, "error": _("Write what you did or will do.")},
                 status=400,
             )
-        alert_acknowledge(alert=alert, by=user, note=note[:2000])
-        messages.success(request, _("The alert was acknowledged."))
+        alert = alert_acknowledge(alert=alert, by=user, note=note[:2000])
+        if alert.acknowledged_by_id != user.pk or alert.note != note[:2000]:
+            # The first acknowledgement stands; this one was not written over it.
+            messages.warning(
+                request,
+                _("%(who)s acknowledged this alert first; your note was not saved: %(note)s")
+                % {"who": alert.acknowledged_by, "note": note[:2000]},
+            )
+        else:
+            messages.success(request, _("The alert was acknowledged."))
         return redirect("assessments:alert_detail", pk=alert.pk)

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -28,6 +28,8 @@ from assessments.forms_builder import InstrumentForm, initial_from
 from assessments.models import Instrument
 from assessments.scoring import TOTAL, Definition, text_in
 from cases.models import RiskLevel
+from institutions.access import fetch
+from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 
@@ -167,11 +169,15 @@ class InstrumentDetailView(ScopedViewMixin, View):
     """One version: its details, a preview, its definition as text, and the other versions."""
 
     scope_selector = instruments_visible_to
+    fetch_model = Instrument
     permission_required = "assessments.view_instrument"
+
+    def get_fetch_queryset(self) -> QuerySet[Instrument]:
+        return _with_counts(Instrument.objects.all())
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         scoped = self.get_scoped_queryset()
-        instrument = get_object_or_404(_with_counts(scoped), pk=pk)
+        instrument = self.object
         versions = _versions(
             list(_with_counts(scoped.filter(code=instrument.code)).defer("definition"))
         )
@@ -200,7 +206,13 @@ class InstrumentCreateView(ScopedViewMixin, View):
         initial: dict[str, Any] = {}
         source = request.GET.get("copy", "")
         if source.isdigit():
-            original = get_object_or_404(self.get_scoped_queryset(), pk=source)
+            original = fetch(
+                request,
+                Instrument,
+                source,
+                level=Level.READ,
+                permission="assessments.view_instrument",
+            )
             initial = initial_from(original, with_code=False)
         return self._page(request, InstrumentForm(initial=initial))
 
@@ -229,20 +241,18 @@ class InstrumentCreateView(ScopedViewMixin, View):
 class InstrumentEditView(ScopedViewMixin, View):
     """Edit a version: in place while it has no results, otherwise as a new version."""
 
-    scope_selector = instruments_visible_to
+    fetch_model = Instrument
     permission_required = "assessments.change_instrument"
 
-    def _instrument(self, pk: int) -> Instrument:
-        return get_object_or_404(
-            self.get_scoped_queryset().annotate(result_count=Count("results")), pk=pk
-        )
+    def get_fetch_queryset(self) -> QuerySet[Instrument]:
+        return Instrument.objects.annotate(result_count=Count("results"))
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        instrument = self._instrument(pk)
+        instrument = self.object
         return self._page(request, InstrumentForm(instrument=instrument), instrument)
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        instrument = self._instrument(pk)
+        instrument = self.object
         form = InstrumentForm(request.POST, instrument=instrument)
         if "preview" in request.POST:
             form.is_valid()

@@ -10,8 +10,9 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -45,18 +46,22 @@ from assessments.screening import (
     sheet_template,
 )
 from assessments.selectors import current_instruments, sessions_visible_to
-from cases.models import AccessEvent, RiskLevel
-from cases.services.access import access_record
+from cases.models import Child, RiskLevel
+from cases.selectors import children_visible_to
+from cases.services.access import access_record_export
+from core.spreadsheets import spreadsheet_response
+from core.submissions import SubmitOnceMixin
+from institutions.access import fetch
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import User
 from institutions.pagination import CappedPaginator
+from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 
 OPEN_PERMISSION = "assessments.add_screeningsession"
 SCREEN_PERMISSION = "assessments.change_screeningsession"
 SHEET_EXTENSIONS = (".xlsx", ".csv")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ScreeningOpenForm(BootstrapFormMixin, forms.Form):
@@ -139,7 +144,7 @@ class ScreeningListView(ScopedViewMixin, View):
         return render(request, "assessments/screening_list.html", {"page_obj": page})
 
 
-class ScreeningCreateView(ScopedViewMixin, View):
+class ScreeningCreateView(SubmitOnceMixin, ScopedViewMixin, View):
     """Open a session for a class of my school or the residents of my institution."""
 
     scope_selector = sessions_visible_to
@@ -166,13 +171,26 @@ class ScreeningCreateView(ScopedViewMixin, View):
 
 
 class SessionViewMixin(ScopedViewMixin):
-    """A session the user may see, and the children of its roster they may see."""
+    """A session the user may see (and, to write, one their scope reaches at contribute), and
+    the children of its roster they may see."""
 
-    scope_selector = sessions_visible_to
+    fetch_model = ScreeningSession
+    read_level = Level.READ
+    level = Level.CONTRIBUTE
     permission_required = SCREEN_PERMISSION
 
+    def get_fetch_queryset(self) -> QuerySet[ScreeningSession]:
+        return ScreeningSession.objects.select_related("instrument", "school", "institution")
+
     def get_session(self, pk: int) -> ScreeningSession:
-        return get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        session: ScreeningSession = self.object
+        return session
+
+    def entry_row(self, session: ScreeningSession, child_pk: int) -> RosterRow:
+        """The roster row of a child whose result or absence the user records: the child at
+        contribute (403 with read only, 404 out of scope), and on the roster (404 otherwise)."""
+        fetch(self.request, Child, child_pk, level=Level.CONTRIBUTE)
+        return self.get_row(session, child_pk)
 
     def get_row(self, session: ScreeningSession, child_pk: int) -> RosterRow:
         rows = session_roster(session=session, user=signed_in_user(self.request), child_id=child_pk)
@@ -234,14 +252,14 @@ def require_entry_permissions(user: User) -> None:
         raise PermissionDenied
 
 
-class ScreeningEntryView(SessionViewMixin, View):
+class ScreeningEntryView(SubmitOnceMixin, SessionViewMixin, View):
     """POST one child's typed answers (htmx returns the row); GET the full radio form."""
 
     template_name = "assessments/screening_child_form.html"
 
     def get(self, request: HttpRequest, pk: int, child_pk: int) -> HttpResponse:
         session = self.get_session(pk)
-        row = self.get_row(session, child_pk)
+        row = self.entry_row(session, child_pk)
         form = ScreeningChildForm(instrument=session.instrument, child=row.child)
         problems = entry_problems(session=session, row=row, consent_today=True)
         return render(
@@ -254,7 +272,7 @@ class ScreeningEntryView(SessionViewMixin, View):
         user = signed_in_user(request)
         require_entry_permissions(user)
         session = self.get_session(pk)
-        row = self.get_row(session, child_pk)
+        row = self.entry_row(session, child_pk)
         if request.POST.get("mode") == "full":
             return self.post_full(request, session, row, user)
         typed = request.POST.get("answers", "")[:200]
@@ -321,13 +339,13 @@ class ScreeningEntryView(SessionViewMixin, View):
         return redirect(f"{url}#row-{row.child.pk}")
 
 
-class ScreeningAbsentView(SessionViewMixin, View):
+class ScreeningAbsentView(SubmitOnceMixin, SessionViewMixin, View):
     """Mark a child of the roster absent, with an optional reason."""
 
     def post(self, request: HttpRequest, pk: int, child_pk: int) -> HttpResponse:
         user = signed_in_user(request)
         session = self.get_session(pk)
-        row = self.get_row(session, child_pk)
+        row = self.entry_row(session, child_pk)
         if session.status != ScreeningSession.Status.OPEN:
             return self.row_response(request, session, row, errors=[_("This screening is closed.")])
         if row.result is not None:
@@ -343,7 +361,7 @@ class ScreeningAbsentView(SessionViewMixin, View):
         return self.row_response(request, session, self.get_row(session, child_pk), after="next")
 
 
-class ScreeningImportView(SessionViewMixin, View):
+class ScreeningImportView(SubmitOnceMixin, SessionViewMixin, View):
     """Upload a sheet; every row is checked and either all are saved or none."""
 
     template_name = "assessments/screening_import.html"
@@ -361,18 +379,17 @@ class ScreeningImportView(SessionViewMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         session = self.get_session(pk)
-        if request.GET.get("template") == "xlsx":
+        fmt = request.GET.get("template")
+        if fmt in ("xlsx", "csv"):
             user = signed_in_user(request)
-            content = sheet_template(session=session, user=user)
-            access_record(
+            template = sheet_template(session=session, user=user, fmt=fmt)
+            access_record_export(
                 user=user,
-                action=AccessEvent.Action.EXPORT,
+                children_ids=template.child_ids,
                 request=request,
                 detail={"screening_sheet": session.pk},
             )
-            response = HttpResponse(content, content_type=XLSX)
-            response["Content-Disposition"] = f'attachment; filename="screening-{session.pk}.xlsx"'
-            return response
+            return spreadsheet_response(template.content, filename=f"screening-{session.pk}.{fmt}")
         return render(request, self.template_name, self.context(session, SheetForm()))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -391,6 +408,11 @@ class ScreeningImportView(SessionViewMixin, View):
             content=upload.read(),
             filename=PurePath(upload.name or "").name,
         )
+        screened = {r.child.pk for r in check.rows}
+        if len(screened) != (
+            children_visible_to(user, Level.CONTRIBUTE).filter(pk__in=screened).count()
+        ):
+            raise PermissionDenied  # a child of the sheet is one the user may only read
         needs_consent = any(r.record_consent for r in check.rows)
         if check.ok and needs_consent and not user.has_perm("cases.record_consent"):
             check.errors.append((None, _("You may not record consent.")))

@@ -11,10 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.filters import ChildFilter
-from cases.models import AccessEvent, Category, Child, RiskLevel
+from cases.models import Category, Child, RiskLevel
 from cases.selectors import child_list, children_visible_to
-from cases.services.access import access_record
+from cases.services.access import access_record_list
 from institutions.api import ScopedAPIMixin
+from institutions.masking import FieldKind, MaskedField
 from institutions.selectors import signed_in_user
 
 
@@ -23,6 +24,7 @@ class ChildSummarySerializer(serializers.ModelSerializer):
 
     residence_region = serializers.CharField(source="residence_region_id")
     household_region = serializers.CharField(source="household_region_id")
+    name = MaskedField(FieldKind.NAME)
     residence_region_name = serializers.CharField(source="residence_region.name")
     school = serializers.CharField(source="school.name", default=None)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
@@ -64,14 +66,20 @@ class ChildViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
             return Child.objects.none()
         if self.action == "list":
             return child_list(user=signed_in_user(self.request))
-        return super().get_queryset().select_related("residence_region", "school")
+        return super().get_queryset()
 
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        child = self.get_object()
-        access_record(
+    def get_fetch_queryset(self) -> QuerySet[Child]:
+        return Child.objects.select_related("residence_region", "school")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        access_record_list(
             user=signed_in_user(request),
-            action=AccessEvent.Action.API_VIEW,
-            child=child,
+            child_ids=[child.pk for child in rows],
             request=request._request,
+            api=True,
         )
-        return Response(self.get_serializer(child).data)
+        data = self.get_serializer(rows, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)

@@ -18,10 +18,12 @@ from cases.models import (
     Category,
     Child,
     Consent,
+    EmergencyAccess,
     Guardian,
 )
 from cases.models.child import age_on
 from institutions.forms import BootstrapFormMixin, DateInput
+from institutions.masking import FieldKind, may_see
 from institutions.models import Agency, Institution, Membership, Region, User
 from institutions.selectors import scope_for
 
@@ -127,7 +129,7 @@ class ChildForm(BootstrapFormMixin, forms.Form):
         if (
             child is not None
             and child.notes_confidential
-            and not user.has_perm("cases.view_confidential_notes")
+            and not may_see(user, FieldKind.CONFIDENTIAL_NOTE)
         ):
             # Confidential notes are neither shown to nor changeable by this role.
             del self.fields["notes"]
@@ -277,6 +279,16 @@ class GuardianForm(BootstrapFormMixin, forms.ModelForm):
         return data
 
 
+class GuardianEditForm(GuardianForm):
+    """Editing a guardian carries the version the editor started from (a stale save is 409)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+
 class ConsentForm(BootstrapFormMixin, forms.Form):
     """Consent for one purpose, by a guardian or (from 14) the child."""
 
@@ -391,9 +403,13 @@ class CarePlanForm(BootstrapFormMixin, forms.ModelForm):
         choices=CarePlan.Intervention.choices,
         widget=forms.CheckboxSelectMultiple,
     )
+    # The active plan the author saw (0: none); a plan started or ended meanwhile is a conflict.
+    replaces = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(self, *args: Any, child: Child, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        active = child.care_plans.filter(status=CarePlan.Status.ACTIVE).values_list("pk", flat=True)
+        self.fields["replaces"].initial = next(iter(active), 0)
         team = child.care_team.filter(is_active=True, user__isnull=False).values("user_id")
         self.fields["owner"].queryset = User.objects.filter(Q(pk__in=team) | Q(pk=user.pk))  # type: ignore[attr-defined]
         self.fields["owner"].initial = user.pk
@@ -415,6 +431,9 @@ class CarePlanReviewForm(BootstrapFormMixin, forms.ModelForm):
     new_status = forms.ChoiceField(
         label=_("Plan status after this review"), choices=CarePlan.Status.choices
     )
+    # The plan's status and review date when the form was opened: a review based on a plan
+    # someone else has reviewed since is refused rather than undoing their change.
+    plan_state = forms.CharField(widget=forms.HiddenInput, max_length=40)
 
     class Meta:
         model = CarePlanReview
@@ -453,10 +472,13 @@ class HandoverForm(BootstrapFormMixin, forms.Form):
         required=False,
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)
+    # The file's version when the form was opened: a second hand-over of a moved child is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.child = child
+        self.fields["version"].initial = child.version
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -482,13 +504,28 @@ class AccessRequestForm(BootstrapFormMixin, forms.Form):
 
 
 class EmergencyAccessForm(BootstrapFormMixin, forms.Form):
+    """Break the glass: what kind of emergency, and in words what is happening."""
+
+    MIN_REASON = 15  # letters or digits, not dots or spaces
+
+    reason_code = forms.ChoiceField(
+        label=_("Kind of emergency"), choices=[("", "---------"), *EmergencyAccess.Reason.choices]
+    )
     reason = forms.CharField(
         label=_("The emergency"),
-        min_length=10,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Say what is happening and why the file cannot wait for an access request."),
     )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if sum(1 for ch in reason if ch.isalnum()) < self.MIN_REASON:
+            raise forms.ValidationError(
+                _("Describe the emergency in at least %(count)s letters or digits.")
+                % {"count": self.MIN_REASON}
+            )
+        return reason
 
 
 class AccessDecisionForm(BootstrapFormMixin, forms.Form):

@@ -7,13 +7,18 @@ import hashlib
 import hmac
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
-from institutions.masking import mask_national_id
+from institutions.masking import FieldKind, masked, may_see
+from institutions.models import User
+
+if TYPE_CHECKING:
+    from cases.models import Child
 
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -57,7 +62,7 @@ def national_id_hash(value: str) -> str:
     return hmac.new(key, normalize_national_id(value).encode(), hashlib.sha256).hexdigest()
 
 
-def _fernet() -> Fernet:
+def fernet() -> Fernet:
     key = settings.FIELD_ENCRYPTION_KEY
     if not key:
         # Development and tests: a key derived from SECRET_KEY (production must set its own).
@@ -67,14 +72,14 @@ def _fernet() -> Fernet:
 
 
 def encrypt(value: str) -> str:
-    return _fernet().encrypt(value.encode()).decode() if value else ""
+    return fernet().encrypt(value.encode()).decode() if value else ""
 
 
 def decrypt(token: str) -> str:
     if not token:
         return ""
     try:
-        return _fernet().decrypt(token.encode()).decode()
+        return fernet().decrypt(token.encode()).decode()
     except InvalidToken:
         return ""
 
@@ -86,8 +91,15 @@ def protect_national_id(value: str) -> dict[str, str | None]:
     return {
         "national_id_hash": national_id_hash(value),
         "national_id_encrypted": encrypt(value),
-        "national_id_masked": mask_national_id(value),
+        "national_id_masked": masked(FieldKind.NATIONAL_ID, value),
     }
+
+
+def national_id_for(*, user: User, child: Child) -> str:
+    """The child's ID number as `user` may see it: whole, or the masked form stored with it."""
+    if child.national_id_encrypted and may_see(user, FieldKind.NATIONAL_ID):
+        return decrypt(child.national_id_encrypted) or child.national_id_masked
+    return child.national_id_masked
 
 
 def name_key(name: str) -> str:

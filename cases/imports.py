@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
-import openpyxl
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -29,6 +24,7 @@ from cases.identity import national_id_hash
 from cases.models import AccessEvent, Category, Child, ChildImport
 from cases.services.access import access_record
 from cases.services.child import _record_number, build_child
+from core.spreadsheets import Sheet, UnreadableFile, cell_value, csv_bytes, read_table, xlsx_bytes
 from institutions.forms import BootstrapFormMixin
 from institutions.models import Institution, User
 
@@ -68,102 +64,7 @@ EXTENSIONS = (".xlsx", ".csv")
 FINISHED = (ChildImport.Status.REJECTED, ChildImport.Status.DONE, ChildImport.Status.FAILED)
 PROGRESS_EVERY = 200
 MAX_REPORTED_ERRORS = 1000
-UNPACKED_LIMIT_FACTOR = 20  # a workbook may unpack to this many times the upload limit
 _LOCK_NAMESPACE = 7301  # pg advisory-lock class for import jobs
-
-
-class UnreadableFile(ValueError):
-    """The upload is not a spreadsheet this import can read; the message says why."""
-
-
-@dataclass(frozen=True)
-class Table:
-    """A spreadsheet's header row and its non-empty data rows, with their row numbers."""
-
-    headers: list[str]
-    rows: Iterator[tuple[int, dict[str, Any]]]
-
-
-def _cell(value: Any) -> Any:
-    """A cell as text, except dates, which stay dates; numbers lose a spurious '.0'."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise UnreadableFile(
-            _("The file could not be read as an Excel workbook (.xlsx).")
-        ) from None
-    if unpacked > UNPACKED_LIMIT_FACTOR * settings.IMPORT_MAX_BYTES:
-        raise UnreadableFile(
-            _("The workbook is too large when unpacked: split it into smaller files.")
-        )
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of errors for a damaged workbook
-        raise UnreadableFile(
-            _("The file could not be read as an Excel workbook (.xlsx).")
-        ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some programs write wrong dimensions; read every row
-        for row in sheet.iter_rows(values_only=True):
-            # Numeric cells are kept as numbers here so that a mangled ID number can be told.
-            yield [
-                v if isinstance(v, int | float) and not isinstance(v, bool) else _cell(v)
-                for v in row
-            ]
-    finally:
-        workbook.close()
-
-
-def _csv_rows(content: bytes) -> Iterator[list[Any]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("gb18030")  # what Excel in China saves as "CSV"
-        except UnicodeDecodeError:
-            raise UnreadableFile(
-                _("The file could not be read as text: save it as CSV UTF-8.")
-            ) from None
-    try:
-        for row in csv.reader(io.StringIO(text, newline="")):
-            yield [value.strip() for value in row]
-    except csv.Error:
-        raise UnreadableFile(_("The file could not be read as CSV.")) from None
-
-
-def read_table(*, content: bytes, filename: str) -> Table:
-    """Read an XLSX or CSV file; raises UnreadableFile. Row 1 is the header, data starts at 2."""
-    reader = _xlsx_rows if filename.lower().endswith(".xlsx") else _csv_rows
-    raw = enumerate(reader(content), start=1)
-    try:
-        _number, first = next(raw)
-    except StopIteration:
-        raise UnreadableFile(_("The file is empty.")) from None
-    headers = [str(_cell(value)) for value in first]
-    while headers and not headers[-1]:
-        headers.pop()
-
-    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        for number, values in raw:
-            if not any(v not in ("", None) for v in values):
-                continue  # blank lines (often formatted but empty rows at the end)
-            yield number, {h: values[i] if i < len(values) else "" for i, h in enumerate(headers)}
-
-    return Table(headers=headers, rows=rows())
 
 
 def header_errors(headers: list[str]) -> list[str]:
@@ -324,7 +225,7 @@ class RowChecker:
                     "format the column as text and type it again."
                 )
                 continue
-            data[field] = _cell(value)
+            data[field] = cell_value(value)
         sex = str(data.get("sex", ""))
         if sex:
             data["sex"] = SEXES.get(sex.upper())
@@ -587,37 +488,26 @@ def _save(job: ChildImport, user: User, children: list[Child]) -> None:
 
 def template_workbook() -> bytes:
     """The XLSX template: the header row, text-formatted code columns, and instructions."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.worksheets[0]
-    sheet.title = _("Children")[:31]
-    sheet.append(HEADERS)
-    for index, header in enumerate(HEADERS, start=1):
-        letter = get_column_letter(index)
-        sheet.cell(row=1, column=index).font = Font(bold=True)
-        sheet.column_dimensions[letter].width = max(10, 4 * len(header) + 4)
-        if header in TEXT_HEADERS:
-            # Typed as text, an 18-digit number keeps its last digits (Excel keeps only 15).
-            sheet.column_dimensions[letter].number_format = "@"
-    sheet.freeze_panes = "A2"
-    notes = workbook.create_sheet(_("Instructions")[:31])
-    notes.append([_("Column"), _("How to fill it in")])
-    for header, text in template_instructions():
-        notes.append([header, text])
-    notes.column_dimensions["A"].width = 16
-    notes.column_dimensions["B"].width = 90
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    children = Sheet(
+        title=_("Children"),
+        header=HEADERS,
+        widths=[max(10, 4 * len(header) + 4) for header in HEADERS],
+        text_columns=[HEADERS.index(header) for header in TEXT_HEADERS],
+        freeze_header=True,
+    )
+    instructions = Sheet(
+        title=_("Instructions"),
+        header=[_("Column"), _("How to fill it in")],
+        rows=template_instructions(),
+        widths=[16, 90],
+        bold_header=False,
+    )
+    return xlsx_bytes([children, instructions])
 
 
 def template_csv() -> bytes:
     """The CSV template: the header row, UTF-8 with a BOM so that Excel opens it correctly."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(HEADERS)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes([HEADERS])
 
 
 def template_instructions() -> list[tuple[str, str]]:

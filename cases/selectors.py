@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from cases.identity import name_key, national_id_hash
@@ -15,59 +15,99 @@ from cases.models import (
     AccessRequest,
     CarePlan,
     Child,
-    ChildGroupObjectPermission,
-    ChildUserObjectPermission,
+    ChildAccessGrant,
     EmergencyAccess,
     Handover,
     RiskLevel,
 )
-from institutions.masking import mask_name
+from institutions.access import id_in, register
+from institutions.masking import FieldKind, mask, masked, may_see
 from institutions.models import Institution, Membership, Region, User
-from institutions.roles import Role
+from institutions.roles import Level, Role
 from institutions.selectors import scope_for
 
 
-def child_scope_q(user: User | AnonymousUser, *, via: str = "") -> Q:
-    """A filter for the children `user` may see, for Child (via="") or a model related to it.
+def _child_id_path(via: str) -> str:
+    """The column holding the child's id on a model reached by `via` ("" is Child itself)."""
+    return f"{via[:-2]}_id" if via else "pk"
 
-    For a model with a `child` foreign key pass via="child__", so that a visit or an assessment is
-    scoped through its child with a join, never with a list of ids (DESIGN.md §5 and §8).
+
+def live_grants(*, user_id: int, level: Level = Level.READ) -> QuerySet[ChildAccessGrant]:
+    """The user's grants in force at `level` or higher: not ended and not expired."""
+    return ChildAccessGrant.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+        user_id=user_id,
+        level__gte=level,
+        ended_at__isnull=True,
+    )
+
+
+def child_scope_q(user: User | AnonymousUser, *, level: Level = Level.READ, via: str = "") -> Q:
+    """A filter for the children `user` reaches at `level` or higher, for Child (via="") or a
+    model related to it (via="child__": a visit or an assessment is scoped through its child).
+
+    Region, school and residence scope give the level of the role (DESIGN.md §5); grants give
+    their own level; break the glass gives read only. Written as OR-ed indexed conditions with
+    the grant arms as `id = ANY(ARRAY(...))`, so PostgreSQL combines the region-prefix indexes
+    and the primary key in a BitmapOr rather than scanning the children (DESIGN.md §8).
     """
     scope = scope_for(user)
     if scope.user_id is None:
         return Q(pk__in=[])
-    q = Q()
-    for prefix in scope.region_prefixes:
+    q = Q(pk__in=[])
+    for prefix in scope.region_prefixes_at(level):
         # `region__code` is the foreign key column itself (code is the key): no join.
         q |= Q(**{f"{via}residence_region__code__startswith": prefix})
         q |= Q(**{f"{via}household_region__code__startswith": prefix})
-    if scope.school_ids:
-        q |= Q(**{f"{via}school_id__in": scope.school_ids})
-    if scope.residential_institution_ids:
-        q |= Q(**{f"{via}residential_institution_id__in": scope.residential_institution_ids})
-    # Explicit django-guardian grants (mentors, one-off shares, referrals) widen any role's scope.
-    user_grants = ChildUserObjectPermission.objects.filter(
-        user_id=scope.user_id,
-        permission__codename="view_child",
-        permission__content_type__app_label="cases",
-    ).values("content_object_id")
-    group_grants = ChildGroupObjectPermission.objects.filter(
-        group__user=scope.user_id,
-        permission__codename="view_child",
-        permission__content_type__app_label="cases",
-    ).values("content_object_id")
-    q |= Q(**{f"{via}pk__in": user_grants}) | Q(**{f"{via}pk__in": group_grants})
-    # Break the glass: a few hours on one file, stated, logged and reviewed.
-    emergency = EmergencyAccess.objects.filter(
-        user_id=scope.user_id, expires_at__gt=timezone.now()
-    ).values("child_id")
-    q |= Q(**{f"{via}pk__in": emergency})
+    if schools := scope.school_ids_at(level):
+        q |= Q(**{f"{via}school_id__in": schools})
+    if residences := scope.residence_ids_at(level):
+        q |= Q(**{f"{via}residential_institution_id__in": residences})
+    child_id = _child_id_path(via)
+    q |= id_in(child_id, live_grants(user_id=scope.user_id, level=level).values("child_id"))
+    if level == Level.READ:
+        emergency = (
+            EmergencyAccess.objects.filter(user_id=scope.user_id, expires_at__gt=timezone.now())
+            .order_by()
+            .values("child_id")
+        )
+        q |= id_in(child_id, emergency)
     return q
 
 
-def children_visible_to(user: User | AnonymousUser) -> QuerySet[Child]:
-    """Every child `user` may see. Out of scope is indistinguishable from missing."""
-    return Child.objects.filter(child_scope_q(user))
+def access_level(user: User | AnonymousUser, child: Child) -> Level | None:
+    """The highest level `user` has on `child` (None: out of scope). One query at most."""
+    scope = scope_for(user)
+    if scope.user_id is None:
+        return None
+    by_scope = scope.level_by_scope(
+        residence=child.residence_region_id,
+        household=child.household_region_id,
+        school_id=child.school_id,
+        residence_id=child.residential_institution_id,
+    )
+    if by_scope == Level.MANAGE:
+        return by_scope
+    found = Child.objects.filter(pk=child.pk).aggregate(
+        grant=Max(
+            "access_grants__level",
+            filter=Q(access_grants__in=live_grants(user_id=scope.user_id)),
+        ),
+        emergency=Exists(
+            EmergencyAccess.objects.filter(
+                user_id=scope.user_id, child_id=child.pk, expires_at__gt=timezone.now()
+            )
+        ),
+    )
+    levels = [lvl for lvl in (by_scope, found["grant"]) if lvl is not None]
+    if found["emergency"]:
+        levels.append(Level.READ)
+    return Level(max(levels)) if levels else None
+
+
+def children_visible_to(user: User | AnonymousUser, level: Level = Level.READ) -> QuerySet[Child]:
+    """Every child `user` reaches at `level`. Out of scope is indistinguishable from missing."""
+    return Child.objects.filter(child_scope_q(user, level=level))
 
 
 def needs_care_plan_q() -> Q:
@@ -112,10 +152,12 @@ class DuplicateCandidate:
     child: Child
     in_scope: bool
     strength: str  # "id" (same ID number), "strong" (name and birth date), "possible"
+    token: str = ""  # out of scope: the opaque token to ask for access or break the glass
 
     @property
     def display_name(self) -> str:
-        return self.child.name if self.in_scope else mask_name(self.child.name)
+        # In scope the user reads the file anyway; out of scope, the table's masked name only.
+        return self.child.name if self.in_scope else masked(FieldKind.NAME, self.child.name)
 
     @property
     def birth_year(self) -> int:
@@ -168,49 +210,46 @@ def duplicate_candidates(
     return sorted(result, key=lambda c: order[c.strength])
 
 
-def child_file(*, user: User, pk: int) -> Child:
-    """One child's file with everything the page shows, in a fixed number of queries."""
+def child_file_queryset() -> QuerySet[Child]:
+    """Children with everything the file page shows, in a fixed number of queries (unscoped:
+    the one fetch applies the user's scope)."""
     from cases.models import CarePlanReview, CareTeamMember, Consent, Guardian
 
-    return (
-        children_visible_to(user)
-        .select_related(
-            "residence_region",
-            "household_region",
-            "school",
-            "residential_institution",
-            "created_by",
-        )
-        .prefetch_related(
-            Prefetch(
-                "guardians",
-                queryset=Guardian.objects.order_by("-is_active", "-is_primary_contact", "id"),
+    return Child.objects.select_related(
+        "residence_region",
+        "household_region",
+        "school",
+        "residential_institution",
+        "created_by",
+    ).prefetch_related(
+        Prefetch(
+            "guardians",
+            queryset=Guardian.objects.order_by("-is_active", "-is_primary_contact", "id"),
+        ),
+        Prefetch(
+            "consents",
+            queryset=Consent.objects.select_related(
+                "guardian", "recorded_by", "shared_with"
+            ).order_by("-given_on", "-id"),
+        ),
+        Prefetch(
+            "care_team",
+            queryset=CareTeamMember.objects.filter(is_active=True).select_related("user"),
+        ),
+        Prefetch(
+            "care_plans",
+            queryset=CarePlan.objects.select_related("owner").prefetch_related(
+                Prefetch(
+                    "reviews",
+                    queryset=CarePlanReview.objects.select_related("reviewed_by"),
+                )
             ),
-            Prefetch(
-                "consents",
-                queryset=Consent.objects.select_related(
-                    "guardian", "recorded_by", "shared_with"
-                ).order_by("-given_on", "-id"),
-            ),
-            Prefetch(
-                "care_team",
-                queryset=CareTeamMember.objects.filter(is_active=True).select_related("user"),
-            ),
-            Prefetch(
-                "care_plans",
-                queryset=CarePlan.objects.select_related("owner").prefetch_related(
-                    Prefetch(
-                        "reviews",
-                        queryset=CarePlanReview.objects.select_related("reviewed_by"),
-                    )
-                ),
-            ),
-            Prefetch(
-                "handovers",
-                queryset=Handover.objects.select_related("from_region", "to_region"),
-            ),
-        )
-        .get(pk=pk)
+        ),
+        Prefetch(
+            "handovers",
+            # The frozen snapshot is read only by the hand-over page, not the file.
+            queryset=Handover.objects.select_related("from_region", "to_region").defer("snapshot"),
+        ),
     )
 
 
@@ -236,14 +275,17 @@ def staff_of(*, institution: Institution) -> QuerySet[User]:
 
 
 def emergency_accesses_to_review(*, user: User) -> QuerySet[EmergencyAccess]:
-    """Unreviewed emergency accesses to children in the reviewer's regions, oldest first."""
-    if not user.has_perm("cases.review_emergency_access"):
+    """Unreviewed emergency accesses to children in the reviewer's regions (for the auditor:
+    all of them), oldest first."""
+    if user.has_perm("cases.view_accessevent"):
+        q = Q()
+    elif user.has_perm("cases.review_emergency_access"):
+        q = Q(pk__in=[])
+        for prefix in scope_for(user).region_prefixes:
+            q |= Q(child__residence_region__code__startswith=prefix)
+            q |= Q(child__household_region__code__startswith=prefix)
+    else:
         return EmergencyAccess.objects.none()
-    scope = scope_for(user)
-    q = Q(pk__in=[])
-    for prefix in scope.region_prefixes:
-        q |= Q(child__residence_region__code__startswith=prefix)
-        q |= Q(child__household_region__code__startswith=prefix)
     return (
         EmergencyAccess.objects.filter(q, reviewed_at__isnull=True)
         .select_related("user", "child")
@@ -266,17 +308,9 @@ def pending_access_requests(*, user: User) -> QuerySet[AccessRequest]:
 
 def handovers_sent_by_my_scope(*, user: User) -> QuerySet[Handover]:
     """Hand-overs out of the user's scope: the sending side keeps sight of what it wrote."""
-    scope = scope_for(user)
-    if scope.user_id is None:
-        return Handover.objects.none()
-    q = Q(pk__in=[])
-    for prefix in scope.region_prefixes:
-        q |= Q(from_region__code__startswith=prefix)
-    if scope.school_ids:
-        q |= Q(from_school_id__in=scope.school_ids)
-    if scope.residential_institution_ids:
-        q |= Q(from_institution_id__in=scope.residential_institution_ids)
-    return Handover.objects.filter(q).select_related("child", "from_region", "to_region")
+    return Handover.objects.filter(handover_scope_q(user)).select_related(
+        "child", "from_region", "to_region"
+    )
 
 
 def regions_for_choice(*, prefix: str = "", level_at_least: int = 1) -> QuerySet[Region]:
@@ -290,11 +324,8 @@ def child_history(*, child: Child, user: User, limit: int = 200) -> list[dict[st
     read confidential notes, as on the file itself.
     """
     from django.apps import apps
-    from django.utils.translation import gettext
 
-    from institutions.masking import may_see
-
-    hide_confidential = not may_see(user, "confidential_note")
+    hide_confidential = not may_see(user, FieldKind.CONFIDENTIAL_NOTE)
 
     events = list(
         apps.get_model("cases", "ChildEvent")
@@ -333,8 +364,8 @@ def child_history(*, child: Child, user: User, limit: int = 200) -> list[dict[st
                     and hide_confidential
                     and (event.notes_confidential or getattr(previous, "notes_confidential", False))
                 ):
-                    old = gettext("[confidential]") if old else old
-                    new = gettext("[confidential]") if new else new
+                    old = mask(user, FieldKind.CONFIDENTIAL_NOTE, old) if old else old
+                    new = mask(user, FieldKind.CONFIDENTIAL_NOTE, new) if new else new
                 changes.append({"field": field.verbose_name, "old": old, "new": new})
         context = event.pgh_context.metadata if event.pgh_context_id else {}
         history.append(
@@ -386,3 +417,43 @@ def care_team_users(*, child: Child) -> QuerySet[User]:
         child=child, is_active=True, user__isnull=False
     ).values("user_id")
     return User.objects.filter(pk__in=member_ids, is_active=True)
+
+
+def register_child_related(model: type[Any], *, via: str = "child__") -> None:
+    """Let `institutions.access.fetch()` scope `model` through its child (see child_scope_q)."""
+    column = _child_id_path(via)
+    path = column.split("__")
+
+    def child_id(obj: Any) -> int | None:
+        for name in path[:-1]:
+            obj = getattr(obj, name)
+        return obj.pk if column == "pk" else getattr(obj, path[-1])
+
+    register(
+        model, q=lambda user, level: child_scope_q(user, level=level, via=via), child_id=child_id
+    )
+
+
+def handover_scope_q(user: User | AnonymousUser, level: Level = Level.READ) -> Q:
+    """Hand-overs the user's area sent: the sending side reads its snapshot, nothing more."""
+    if level > Level.READ:
+        return Q(pk__in=[])
+    scope = scope_for(user)
+    q = Q(pk__in=[])
+    for prefix in scope.region_prefixes:
+        q |= Q(from_region__code__startswith=prefix)
+    if scope.school_ids:
+        q |= Q(from_school_id__in=scope.school_ids)
+    if scope.residential_institution_ids:
+        q |= Q(from_institution_id__in=scope.residential_institution_ids)
+    return q
+
+
+def register_scopes() -> None:
+    """The scoping of this app's models for the one fetch (called from CasesConfig.ready)."""
+    from cases.models import CarePlan, CareTeamMember, Consent, Guardian
+
+    register_child_related(Child, via="")
+    for model in (Guardian, Consent, CareTeamMember, CarePlan):
+        register_child_related(model)
+    register(Handover, q=handover_scope_q, child_id=lambda handover: handover.child_id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
-from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views import View
 
+from cases.access_tokens import ChildToken, child_token_make, child_token_read
 from cases.filters import ChildFilter
 from cases.forms import (
     AccessRequestForm,
@@ -21,11 +24,11 @@ from cases.forms import (
     CloseForm,
     EmergencyAccessForm,
 )
-from cases.identity import decrypt
-from cases.models import AccessEvent, Child
+from cases.identity import national_id_for
+from cases.models import Child
 from cases.sections import render_context
 from cases.selectors import (
-    child_file,
+    child_file_queryset,
     child_history,
     child_list,
     children_visible_to,
@@ -33,10 +36,12 @@ from cases.selectors import (
     emergency_accesses_to_review,
 )
 from cases.services.access import (
-    access_record,
+    EmergencyTokenUsed,
+    access_record_list,
     access_request_create,
     emergency_access_open,
     emergency_access_review,
+    emergency_access_until,
 )
 from cases.services.child import (
     DuplicateChild,
@@ -47,13 +52,11 @@ from cases.services.child import (
     child_update,
 )
 from cases.timeline import timeline
-from institutions.masking import may_see
+from core.submissions import SubmitOnceMixin
 from institutions.pagination import CappedPaginator
+from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
-
-ACCESS_TOKEN_SALT = "cases.access-request"  # noqa: S105 (a signing namespace, not a secret)
-ACCESS_TOKEN_MAX_AGE = 24 * 3600
 
 
 def file_url(child: Child, anchor: str = "") -> str:
@@ -75,6 +78,8 @@ class ChildListView(ScopedViewMixin, View):
         qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
         paginator = CappedPaginator(qs, self.page_size)
         page = paginator.get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        access_record_list(user=user, child_ids=[c.pk for c in page.object_list], request=request)
         query = request.GET.copy()
         query.pop("page", None)
         context = {
@@ -95,28 +100,23 @@ class ChildListView(ScopedViewMixin, View):
 class ChildDetailView(ScopedViewMixin, View):
     """A child's file. Every read is logged."""
 
-    scope_selector = children_visible_to
+    fetch_model = Child
     permission_required = "cases.view_child"
+
+    def get_fetch_queryset(self) -> QuerySet[Child]:
+        return child_file_queryset()
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        try:
-            child = child_file(user=user, pk=pk)
-        except Child.DoesNotExist:
-            raise Http404 from None
-        access_record(user=user, action=AccessEvent.Action.VIEW, child=child, request=request)
+        child = self.object
         plans = list(child.care_plans.all())
         active_plan = next((p for p in plans if p.status == "active"), None)
-        national_id = child.national_id_masked
-        if national_id and may_see(user, "national_id"):
-            national_id = decrypt(child.national_id_encrypted) or national_id
         return render(
             request,
             "cases/child_detail.html",
             {
                 "child": child,
-                "national_id": national_id,
-                "show_notes": not child.notes_confidential or may_see(user, "confidential_note"),
+                "national_id": national_id_for(user=user, child=child),
                 "guardians": list(child.guardians.all()),
                 "consents": list(child.consents.all()),
                 "team": list(child.care_team.all()),
@@ -132,18 +132,11 @@ class ChildDetailView(ScopedViewMixin, View):
 class ChildHistoryView(ScopedViewMixin, View):
     """Every change to the file's fields, who made it and when."""
 
-    scope_selector = children_visible_to
+    fetch_model = Child
     permission_required = "cases.view_child"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
-        access_record(
-            user=signed_in_user(request),
-            action=AccessEvent.Action.VIEW,
-            child=child,
-            request=request,
-            detail={"history": True},
-        )
+        child = self.object
         history = child_history(child=child, user=signed_in_user(request))
         from institutions.models import User
 
@@ -153,11 +146,18 @@ class ChildHistoryView(ScopedViewMixin, View):
         return render(request, "cases/child_history.html", {"child": child, "history": history})
 
 
-def _access_token(child: Child, request: HttpRequest) -> str:
-    return signing.dumps({"child": child.pk, "user": request.user.pk}, salt=ACCESS_TOKEN_SALT)
+def with_tokens(candidates: list[Any], request: HttpRequest) -> list[Any]:
+    """Out-of-scope matches get an opaque per-user token to ask for access or break the glass."""
+    user_id = signed_in_user(request).pk
+    return [
+        c
+        if c.in_scope
+        else replace(c, token=child_token_make(child_id=c.child.pk, user_id=user_id))
+        for c in candidates
+    ]
 
 
-class ChildCreateView(ScopedViewMixin, View):
+class ChildCreateView(SubmitOnceMixin, ScopedViewMixin, View):
     """Register a child, after searching every region for the same child."""
 
     scope_selector = children_visible_to
@@ -214,12 +214,7 @@ class ChildCreateView(ScopedViewMixin, View):
             self.template_name,
             {
                 "form": form,
-                "candidates": candidates,
-                "tokens": {
-                    c.child.pk: _access_token(c.child, request)
-                    for c in candidates
-                    if not c.in_scope
-                },
+                "candidates": with_tokens(candidates, request),
                 "confirm_possible": bool(candidates)
                 and not any(c.strength == "id" for c in candidates),
             },
@@ -249,33 +244,28 @@ class DuplicateCheckView(ScopedViewMixin, View):
         return render(
             request,
             "cases/partials/duplicates.html",
-            {
-                "candidates": candidates,
-                "tokens": {
-                    c.child.pk: _access_token(c.child, request)
-                    for c in candidates
-                    if not c.in_scope
-                },
-            },
+            {"candidates": with_tokens(candidates, request)},
         )
+
+
+def token_of(request: HttpRequest) -> ChildToken:
+    """The duplicate-search token of this request, made for this user, or 404."""
+    raw = request.POST.get("token") or request.GET.get("token", "")
+    token = child_token_read(raw, user_id=signed_in_user(request).pk)
+    if token is None:
+        raise Http404
+    return token
 
 
 def child_from_token(request: HttpRequest) -> Child:
-    """The child a duplicate search showed this user (a signed, per-user token), or 404."""
-    try:
-        data = signing.loads(
-            request.POST.get("token") or request.GET.get("token", ""),
-            salt=ACCESS_TOKEN_SALT,
-            max_age=ACCESS_TOKEN_MAX_AGE,
-        )
-    except signing.BadSignature:
-        raise Http404 from None
-    if data.get("user") != request.user.pk:
-        raise Http404
-    return get_object_or_404(Child.objects.select_related("residence_region"), pk=data["child"])
+    """The child a duplicate search showed this user (an opaque, per-user token), or 404. The
+    token is the user's only way to name a child outside their scope; nothing of the file is
+    read here beyond what the search showed (masked name, birth year, county)."""
+    token = token_of(request)
+    return get_object_or_404(Child.objects.select_related("residence_region"), pk=token.child_id)
 
 
-class AccessRequestCreateView(ScopedViewMixin, View):
+class AccessRequestCreateView(SubmitOnceMixin, ScopedViewMixin, View):
     """Ask the owning region for access to a child found by the duplicate search."""
 
     scope_selector = children_visible_to
@@ -319,10 +309,11 @@ class AccessRequestCreateView(ScopedViewMixin, View):
         return redirect("cases:child_list")
 
 
-class ChildEditView(ScopedViewMixin, View):
+class ChildEditView(SubmitOnceMixin, ScopedViewMixin, View):
     """Edit the file; a save based on an outdated version is refused, the other change kept."""
 
-    scope_selector = children_visible_to
+    fetch_model = Child
+    level = Level.MANAGE
     permission_required = "cases.change_child"
     template_name = "cases/child_edit.html"
 
@@ -344,7 +335,7 @@ class ChildEditView(ScopedViewMixin, View):
         }
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        child = self.object
         form = ChildEditForm(
             initial=self._initial(child), user=signed_in_user(request), child=child
         )
@@ -352,7 +343,7 @@ class ChildEditView(ScopedViewMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        child = self.object
         form = ChildEditForm(request.POST, user=user, child=child)
         if form.is_valid():
             national_id = form.cleaned_data["national_id"] or None
@@ -381,20 +372,21 @@ class ChildEditView(ScopedViewMixin, View):
         return render(request, self.template_name, {"form": form, "child": child})
 
 
-class ChildCloseView(ScopedViewMixin, View):
+class ChildCloseView(SubmitOnceMixin, ScopedViewMixin, View):
     """Close a file with a reason (nothing is deleted); or reopen it."""
 
-    scope_selector = children_visible_to
+    fetch_model = Child
+    level = Level.MANAGE
     permission_required = "cases.change_child"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        child = self.object
         form = CloseForm(initial={"version": child.version})
         return render(request, "cases/child_close.html", {"form": form, "child": child})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        child = self.object
         if request.POST.get("reopen"):
             try:
                 child_reopen(
@@ -412,9 +404,18 @@ class ChildCloseView(ScopedViewMixin, View):
                     expected_version=form.cleaned_data["version"],
                     by=user,
                 )
-            except EditConflict:
+            except EditConflict as conflict:
+                form = CloseForm(
+                    {"reason": form.cleaned_data["reason"], "version": conflict.current.version}
+                )
                 form.add_error(
                     None, _("The file changed meanwhile; look at it again before closing.")
+                )
+                return render(
+                    request,
+                    "cases/child_close.html",
+                    {"form": form, "child": conflict.current},
+                    status=409,
                 )
             else:
                 messages.success(
@@ -424,7 +425,7 @@ class ChildCloseView(ScopedViewMixin, View):
         return render(request, "cases/child_close.html", {"form": form, "child": child})
 
 
-class EmergencyAccessView(ScopedViewMixin, View):
+class EmergencyAccessView(SubmitOnceMixin, ScopedViewMixin, View):
     """Break the glass for a child the duplicate search showed: a reason, then a few hours."""
 
     scope_selector = children_visible_to
@@ -446,40 +447,75 @@ class EmergencyAccessView(ScopedViewMixin, View):
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        token = token_of(request)
         child = self._child(request)
         form = EmergencyAccessForm(request.POST)
-        if not form.is_valid():
-            return render(
-                request,
-                "cases/emergency_access_form.html",
-                {
-                    "form": form,
-                    "token": request.POST.get("token", ""),
-                    "county": child.residence_region_id[:6],
-                },
-            )
-        emergency_access_open(
-            child=child, by=signed_in_user(request), reason=form.cleaned_data["reason"]
-        )
-        messages.warning(
+        if form.is_valid():
+            try:
+                emergency_access_open(
+                    child=child,
+                    by=signed_in_user(request),
+                    reason_code=form.cleaned_data["reason_code"],
+                    reason=form.cleaned_data["reason"],
+                    token_nonce=token.nonce,
+                )
+            except EmergencyTokenUsed:
+                form.add_error(
+                    None,
+                    _(
+                        "This emergency link was already used. Search for the child again if "
+                        "you still need the file."
+                    ),
+                )
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Emergency access is open, read only, until %(time)s; the supervisor "
+                        "has been told."
+                    )
+                    % {"time": date_format(emergency_access_until(), "DATETIME_FORMAT")},
+                )
+                return redirect(file_url(child))
+        return render(
             request,
-            _("Emergency access is open for a few hours; the supervisor has been told."),
+            "cases/emergency_access_form.html",
+            {
+                "form": form,
+                "token": request.POST.get("token", ""),
+                "county": child.residence_region_id[:6],
+            },
         )
-        return redirect(file_url(child))
 
 
 class EmergencyReviewView(ScopedViewMixin, View):
-    """Supervisors review emergency accesses to children of their regions, with a note."""
+    """Supervisors review emergency accesses to children of their regions, with a note; the
+    auditor sees every one still unreviewed."""
 
     scope_selector = children_visible_to
-    permission_required = "cases.review_emergency_access"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not (
+            user.has_perm("cases.review_emergency_access")
+            or user.has_perm("cases.view_accessevent")
+        ):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[return-value]
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        accesses = emergency_accesses_to_review(user=signed_in_user(request))[:100]
-        return render(request, "cases/emergency_reviews.html", {"accesses": accesses})
+        user = signed_in_user(request)
+        accesses = emergency_accesses_to_review(user=user)[:100]
+        return render(
+            request,
+            "cases/emergency_reviews.html",
+            {"accesses": accesses, "may_review": user.has_perm("cases.review_emergency_access")},
+        )
 
     def post(self, request: HttpRequest) -> HttpResponse:
         user = signed_in_user(request)
+        if not user.has_perm("cases.review_emergency_access"):
+            raise PermissionDenied
         access = get_object_or_404(
             emergency_accesses_to_review(user=user), pk=request.POST.get("access")
         )

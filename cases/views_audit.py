@@ -16,6 +16,8 @@ from cases.selectors_audit import (
     access_event_page,
     access_events,
     access_events_visible_to,
+    admin_action_page,
+    admin_actions_visible_to,
     audited_child,
     audited_user,
 )
@@ -118,3 +120,22 @@ class UserAccessLogView(AccessLogView):
             "name": self.actor,
             "username": self.actor.get_username(),
         }
+
+
+class AdminActionsView(ScopedViewMixin, TemplateView):
+    """What the administrators did: the admin site's log and the access log's administration
+    rows (approvals, set-password links), newest first, for auditors only."""
+
+    scope_selector = admin_actions_visible_to
+    permission_required = AUDIT_PERMISSION
+    template_name = "cases/audit_admin_actions.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            page=admin_action_page(
+                user=signed_in_user(self.request), number=self.request.GET.get("page")
+            ),
+            audit_timezone=AUDIT_TIMEZONE.key,
+        )
+        return context

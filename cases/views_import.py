@@ -17,6 +17,9 @@ from cases.imports import (
     template_workbook,
 )
 from cases.models import ChildImport
+from cases.services.access import access_record_export
+from core.spreadsheets import spreadsheet_response
+from core.submissions import SubmitOnceMixin
 from institutions.scoping import ScopedDetailView, ScopedViewMixin
 from institutions.selectors import signed_in_user
 
@@ -25,7 +28,7 @@ RUNNING = {ChildImport.Status.QUEUED, ChildImport.Status.CHECKING, ChildImport.S
 RECENT = 5
 
 
-class ImportStartView(ScopedViewMixin, FormView):
+class ImportStartView(SubmitOnceMixin, ScopedViewMixin, FormView):
     """The upload form, the template links and the user's recent imports."""
 
     scope_selector = child_imports_of
@@ -72,12 +75,12 @@ class ImportTemplateView(ScopedViewMixin, View):
     permission_required = PERMISSION
 
     def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
-        if fmt == "xlsx":
-            content = template_workbook()
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        else:
-            content = template_csv()
-            content_type = "text/csv; charset=utf-8"
-        response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="children-template.{fmt}"'
-        return response
+        content = template_workbook() if fmt == "xlsx" else template_csv()
+        # A blank template holds no child's data: one event without a child.
+        access_record_export(
+            user=signed_in_user(request),
+            children_ids=[],
+            request=request,
+            detail={"children_template": fmt},
+        )
+        return spreadsheet_response(content, filename=f"children-template.{fmt}")

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "pgtrigger",
     "pghistory",
+    "core",
     "institutions",
     "cases",
     "assessments",
@@ -143,6 +144,8 @@ if DJANGO_ENV == "test":
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A one-time set-password link (the only way a password is set for someone) works for 24 hours.
+PASSWORD_RESET_TIMEOUT = 86400
 
 # Sessions live in Redis; the idle timeout signs out a user who has done nothing for a while,
 # and the cookie age bounds a session however active it is.

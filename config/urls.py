@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from assessments.api import AssessmentViewSet
 from cases.api import ChildViewSet
 from institutions import views as institution_views
+from institutions.admin import PasswordSetDoneView, PasswordSetView
 from institutions.admin import site as admin_site
 from institutions.api import IsVerifiedStaff
 from institutions.forms import LoginForm
@@ -28,6 +29,9 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # A one-time set-password link (issued by the security administrator) opens here.
+    path("accounts/set-password/done/", PasswordSetDoneView.as_view(), name="password_set_done"),
+    path("accounts/set-password/<uidb64>/<token>/", PasswordSetView.as_view(), name="password_set"),
     path("accounts/two-factor/", institution_views.two_factor_setup, name="two_factor_setup"),
     path(
         "accounts/two-factor/verify/", institution_views.two_factor_verify, name="two_factor_verify"

@@ -20,6 +20,7 @@ from cases.models import AccessEvent, Child
 from cases.selectors import child_scope_q, children_visible_to
 from followups.models import Activity, ActivityAttendance
 from institutions.models import Agency, Institution, Membership, Region, User
+from institutions.roles import Level
 from institutions.selectors import minimal_prefixes, scope_for
 
 # An activity is a class, a session or a village gathering, not a mass event.
@@ -61,19 +62,27 @@ def merge_attendees(*, children: Sequence[str], guardians_of: Sequence[str]) -> 
 # ---------------------------------------------------------------------------------- selectors
 
 
+def activity_scope_q(user: User | AnonymousUser, level: Level = Level.READ) -> Q:
+    """Activities `user` organised, held in a region their scope reaches at `level`, or
+    attended by a child they reach at `level`."""
+    scope = scope_for(user)
+    if scope.user_id is None:
+        return Q(pk__in=[])
+    q = Q(organiser_id=scope.user_id)
+    for prefix in scope.region_prefixes_at(level):
+        q |= Q(region__code__startswith=prefix)
+    attended = ActivityAttendance.objects.filter(
+        child_scope_q(user, level=level, via="child__"), activity=OuterRef("pk")
+    )
+    return q | Q(Exists(attended))
+
+
 def activities_visible_to(user: User | AnonymousUser) -> QuerySet[Activity]:
     """Activities `user` organised, held in a region of their scope, or attended by a child
     they may see. Out of scope is indistinguishable from missing."""
-    scope = scope_for(user)
-    if scope.user_id is None:
+    if scope_for(user).user_id is None:
         return Activity.objects.none()
-    q = Q(organiser_id=scope.user_id)
-    for prefix in scope.region_prefixes:
-        q |= Q(region__code__startswith=prefix)
-    attended = ActivityAttendance.objects.filter(
-        child_scope_q(user, via="child__"), activity=OuterRef("pk")
-    )
-    return Activity.objects.filter(q | Q(Exists(attended)))
+    return Activity.objects.filter(activity_scope_q(user))
 
 
 def _attendee_count() -> Subquery:
@@ -105,14 +114,11 @@ def activity_list(*, user: User, kind: str = "", search: str = "") -> QuerySet[A
     return qs.order_by("-held_on", "-id")
 
 
-def activity_detail(*, user: User, pk: int) -> Activity:
-    """One activity the user may see, with its total attendance; raises Activity.DoesNotExist."""
-    return (
-        activities_visible_to(user)
-        .select_related("venue__region", "region", "organiser", "agency")
-        .annotate(children_count=_attendee_count())
-        .get(pk=pk)
-    )
+def activity_detail_queryset() -> QuerySet[Activity]:
+    """Activities with what their page shows (unscoped: the one fetch applies the scope)."""
+    return Activity.objects.select_related(
+        "venue__region", "region", "organiser", "agency"
+    ).annotate(children_count=_attendee_count())
 
 
 def attendance_visible_to(*, user: User, activity: Activity) -> QuerySet[ActivityAttendance]:

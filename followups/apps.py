@@ -10,6 +10,8 @@ class FollowupsConfig(AppConfig):
 
     def ready(self) -> None:
         from followups import activities_file, visits_file
+        from followups.selectors import register_scopes
 
         visits_file.register()
         activities_file.register()
+        register_scopes()

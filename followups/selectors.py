@@ -22,8 +22,10 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from cases.models import Child
-from cases.selectors import child_scope_q, children_visible_to
-from followups.models import Visit
+from cases.selectors import child_scope_q, children_visible_to, register_child_related
+from followups.activities import activity_scope_q
+from followups.models import Activity, ActivityAttendance, Visit
+from institutions.access import register
 from institutions.models import User
 
 
@@ -78,3 +80,11 @@ def flagged_visits_to_review(*, user: User, limit: int = 20) -> QuerySet[Visit]:
         .filter(flagged=True, reviewed_at__isnull=True)
         .order_by("created_at", "id")[:limit]
     )
+
+
+def register_scopes() -> None:
+    """The scoping of this app's models for the one fetch (called from ready()). An activity
+    is scoped by its organiser, region and attendees, and holds no one child's data."""
+    register_child_related(Visit)
+    register_child_related(ActivityAttendance)
+    register(Activity, q=activity_scope_q, child_id=None)

@@ -2,43 +2,46 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from cases.models import AccessEvent
-from cases.selectors import children_visible_to
-from cases.services.access import access_record
+from cases.models import Child
+from core.submissions import SubmitOnceMixin
 from followups.forms import VisitForm, VisitReviewForm
 from followups.models import Notification, Visit
-from followups.selectors import visits_visible_to
 from followups.services import notifications_mark_read, visit_record, visit_review
-from institutions.masking import may_see
+from institutions.masking import FieldKind, mask
 from institutions.pagination import CappedPaginator
+from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 
 
-class VisitCreateView(ScopedViewMixin, View):
+class VisitCreateView(SubmitOnceMixin, ScopedViewMixin, View):
     """Log a visit in a few taps: every field has a sensible default."""
 
-    scope_selector = children_visible_to
+    fetch_model = Child
+    level = Level.CONTRIBUTE
     permission_required = "followups.add_visit"
     template_name = "followups/visit_form.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        child = self.object
         return render(request, self.template_name, {"form": VisitForm(), "child": child})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        child = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        child = self.object
         form = VisitForm(request.POST)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form, "child": child})
@@ -61,11 +64,18 @@ def referral_link(visit_pk: int, child_pk: int) -> str:
         return ""
 
 
-class VisitDetailView(ScopedViewMixin, View):
-    """A visit; a flagged one asks about a referral and takes the supervisor's review."""
+class VisitDetailView(SubmitOnceMixin, ScopedViewMixin, View):
+    """A visit; a flagged one asks about a referral and takes the supervisor's review (a
+    supervisor's act on their region: the child at read, and the review permission)."""
 
-    scope_selector = visits_visible_to
+    fetch_model = Visit
     permission_required = "cases.view_child"
+
+    def get_fetch_queryset(self) -> QuerySet[Visit]:
+        return Visit.objects.select_related("child", "visitor")
+
+    def get_log_detail(self) -> dict[str, Any]:
+        return {"visit": self.kwargs["pk"]}
 
     def render_page(
         self, request: HttpRequest, visit: Visit, form: VisitReviewForm
@@ -77,34 +87,39 @@ class VisitDetailView(ScopedViewMixin, View):
             {
                 "visit": visit,
                 "form": form,
-                "show_note": not visit.note_confidential
-                or may_see(user, "confidential_note")
-                or visit.visitor_id == user.pk,
+                # The visitor may always read the note they wrote.
+                "note": mask(
+                    user,
+                    FieldKind.CONFIDENTIAL_NOTE,
+                    visit.note,
+                    sensitive=visit.note_confidential and visit.visitor_id != user.pk,
+                ),
                 "referral_url": referral_link(visit.pk, visit.child_id),
             },
         )
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        visit = get_object_or_404(self.get_scoped_queryset(), pk=pk)
-        access_record(
-            user=signed_in_user(request),
-            action=AccessEvent.Action.VIEW,
-            child=visit.child,
-            request=request,
-            detail={"visit": visit.pk},
-        )
-        return self.render_page(request, visit, VisitReviewForm())
+        return self.render_page(request, self.object, VisitReviewForm())
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        visit = get_object_or_404(self.get_scoped_queryset(), pk=pk)
+        visit = self.object
         if not user.has_perm("followups.review_visit"):
             return render(request, "403.html", status=403)
         form = VisitReviewForm(request.POST)
         if not form.is_valid():
             return self.render_page(request, visit, form)
-        visit_review(visit=visit, by=user, note=form.cleaned_data["note"])
-        messages.success(request, _("Your review was recorded."))
+        note = form.cleaned_data["note"]
+        visit = visit_review(visit=visit, by=user, note=note)
+        if visit.reviewed_by_id != user.pk or visit.review_note != note:
+            # The first review stands; this one was not written over it.
+            messages.warning(
+                request,
+                _("%(who)s reviewed this visit first; your note was not saved: %(note)s")
+                % {"who": visit.reviewed_by, "note": note},
+            )
+        else:
+            messages.success(request, _("Your review was recorded."))
         return redirect("followups:visit_detail", pk=visit.pk)
 
 

@@ -7,18 +7,21 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from cases.services.access import access_record_list
+from core.submissions import SubmitOnceMixin
 from followups.activities import (
     MAX_ATTENDEES,
     activities_visible_to,
     activity_agencies_for,
-    activity_detail,
+    activity_detail_queryset,
     activity_list,
     activity_record,
     activity_regions_for,
@@ -70,12 +73,14 @@ class ActivityForm(BootstrapFormMixin, forms.Form):
     children = forms.CharField(
         label=gettext_lazy("Children who attended"),
         required=False,
+        max_length=MAX_ATTENDEES * 20,  # a list of record numbers, longer than a note
         widget=forms.Textarea(attrs={"rows": 3, "autocapitalize": "characters"}),
         help_text=gettext_lazy("Record numbers, separated by spaces, commas or new lines."),
     )
     guardian_children = forms.CharField(
         label=gettext_lazy("Children whose guardian attended"),
         required=False,
+        max_length=MAX_ATTENDEES * 20,
         widget=forms.Textarea(attrs={"rows": 2, "autocapitalize": "characters"}),
         help_text=gettext_lazy(
             "Record numbers of the children whose guardian came (with or without the child)."
@@ -159,8 +164,11 @@ class ActivityListView(ScopedViewMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         user = signed_in_user(request)
         form = ActivityFilterForm(request.GET)
-        filters = form.cleaned_data if form.is_valid() else {}
+        valid = form.is_valid()
+        filters = form.cleaned_data if valid else {}
         qs = activity_list(user=user, kind=filters.get("kind", ""), search=filters.get("q", ""))
+        if not valid:  # a bad filter lists nothing, with its error, not everything
+            qs = qs.none()
         paginator = CappedPaginator(qs, 25)
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
@@ -179,7 +187,7 @@ class ActivityListView(ScopedViewMixin, View):
         return render(request, template, context)
 
 
-class ActivityCreateView(ScopedViewMixin, View):
+class ActivityCreateView(SubmitOnceMixin, ScopedViewMixin, View):
     """Record an activity; every child on the list must be in the organiser's scope."""
 
     scope_selector = activities_visible_to
@@ -225,16 +233,18 @@ class ActivityCreateView(ScopedViewMixin, View):
 class ActivityDetailView(ScopedViewMixin, View):
     """One activity; attendees outside the viewer's scope are counted, never named."""
 
-    scope_selector = activities_visible_to
+    fetch_model = Activity
+
+    def get_fetch_queryset(self) -> QuerySet[Activity]:
+        return activity_detail_queryset()
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        try:
-            activity = activity_detail(user=user, pk=pk)
-        except Activity.DoesNotExist:
-            raise Http404 from None
+        activity = self.object
         attendees = list(attendance_visible_to(user=user, activity=activity)[:MAX_ATTENDEES])
-        total = activity.children_count  # type: ignore[attr-defined]
+        # The page names these children: each read is logged (one query).
+        access_record_list(user=user, child_ids=[a.child_id for a in attendees], request=request)
+        total = activity.children_count
         return render(
             request,
             "followups/activity_detail.html",

@@ -7,3 +7,14 @@ class InstitutionsConfig(AppConfig):
 
     name = "institutions"
     verbose_name = _("Organisations and access")
+
+    def ready(self) -> None:
+        from institutions.access import register
+        from institutions.models import Institution, Training
+        from institutions.training import training_scope_q
+        from institutions.venues import venue_scope_q
+
+        # An institution is fetched as a venue of the directory; neither holds a child's data,
+        # so the fetch logs no read.
+        register(Institution, q=venue_scope_q, child_id=None)
+        register(Training, q=training_scope_q, child_id=None)

@@ -58,6 +58,20 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     "icon": "journal-text",
                 }
             )
+            items.append(
+                {
+                    "label": _("Administrators' actions"),
+                    "url": reverse("cases:audit_admin_actions"),
+                    "icon": "person-gear",
+                }
+            )
+            items.append(
+                {
+                    "label": _("Emergency accesses"),
+                    "url": reverse("cases:emergency_reviews"),
+                    "icon": "exclamation-octagon",
+                }
+            )
         if user.has_perm("assessments.view_instrument"):
             items.append(
                 {

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from core.inputs import BoundedInputMixin
+
 
 class DateInput(forms.DateInput):
     """A browser date picker; its value must be ISO (YYYY-MM-DD) whatever the language."""
@@ -16,12 +18,13 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-class BootstrapFormMixin:
-    """Adds Bootstrap's classes, and marks fields with errors, so templates stay plain."""
+class BootstrapFormMixin(BoundedInputMixin):
+    """Adds Bootstrap's classes, and marks fields with errors, so templates stay plain; every
+    field gets the project's input bounds (sane dates, numbers that fit, capped free text)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():  # type: ignore[attr-defined]
+        for field in self.fields.values():
             kind = getattr(field.widget, "input_type", "")
             base = {
                 "select": "form-select",
@@ -32,8 +35,8 @@ class BootstrapFormMixin:
 
     def add_error(self, field: str | None, error: object) -> None:
         super().add_error(field, error)  # type: ignore[misc]
-        if field in self.fields:  # type: ignore[attr-defined]
-            attrs = self.fields[field].widget.attrs  # type: ignore[attr-defined]
+        if field in self.fields:
+            attrs = self.fields[field].widget.attrs
             if "is-invalid" not in attrs["class"]:
                 attrs["class"] += " is-invalid"
             attrs["aria-describedby"] = f"id_{field}_error"

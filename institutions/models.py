@@ -48,6 +48,13 @@ def validate_region_code(value: str) -> None:
 class User(AbstractUser):
     """A person who signs in; what they may see and do comes from their memberships."""
 
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        permissions = [
+            ("issue_password_link", _("Can issue a one-time set-password link")),
+        ]
+
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     is_demo = models.BooleanField(
@@ -233,7 +240,18 @@ class Institution(models.Model):
 
 
 class Membership(models.Model):
-    """A user's role in one agency or institution, with the region codes they cover."""
+    """A user's role in one agency or institution, with the region codes they cover.
+
+    A membership made in the admin site waits for a security administrator's approval
+    (separated administrators, 三员分立): until then it is not active and gives nothing. Every
+    query that counts memberships filters on `is_active`, which the database keeps false for
+    anything not approved (membership_in_force_is_approved).
+    """
+
+    class Approval(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
 
     user = models.ForeignKey(
         User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="memberships"
@@ -262,9 +280,30 @@ class Membership(models.Model):
         blank=True,
         help_text=_("Region codes this member is responsible for; each covers its whole subtree."),
     )
-    is_active = models.BooleanField(_("active"), default=True)
+    # Active means in force: approved and not ended. Nothing is in force until approved.
+    is_active = models.BooleanField(_("active"), default=False)
     started_on = models.DateField(_("started on"), auto_now_add=True)
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    approval_status = models.CharField(
+        _("approval"), max_length=16, choices=Approval.choices, default=Approval.PENDING
+    )
+    requested_by = models.ForeignKey(
+        User,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        User,
+        verbose_name=_("approved or refused by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("approved or refused at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("membership")
@@ -284,8 +323,19 @@ class Membership(models.Model):
                 nulls_distinct=False,
                 name="membership_unique_active_role",
             ),
+            models.UniqueConstraint(
+                fields=["user", "agency", "institution", "role"],
+                condition=models.Q(approval_status="pending"),
+                nulls_distinct=False,
+                name="membership_unique_pending_role",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_active=False) | models.Q(approval_status="approved"),
+                name="membership_in_force_is_approved",
+            ),
         ]
         indexes = [models.Index(fields=["user", "is_active"], name="membership_user_active")]
+        permissions = [("approve_membership", _("Can approve or refuse a membership"))]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organisation}"

@@ -48,10 +48,12 @@ class ScopeSource(enum.Enum):
 
 @dataclass(frozen=True)
 class RoleSpec:
-    """What one role sees (scope sources), must do to sign in, and may do (permissions)."""
+    """What one role sees (scope sources, and the level they give), must do to sign in, and may
+    do (permissions)."""
 
     scope: frozenset[ScopeSource]
     permissions: frozenset[str]
+    scope_level: Level = Level.MANAGE
     requires_two_factor: bool = False
     admin_site: bool = False
 
@@ -61,6 +63,9 @@ _ASSESS = {"assessments.add_assessment", "assessments.acknowledge_alert"}
 _VISIT = {"followups.add_visit"}
 _ACTIVITY = {"followups.add_activity"}
 _REFER = {"referrals.add_referral"}
+# Guardians' phone numbers whole (institutions.masking): for roles that call families in their
+# work. Mentors, volunteers and agency supervisors (who work from aggregates) see them masked.
+_CONTACT = {"cases.view_contact_details"}
 _SUPERVISE = {
     "cases.review_emergency_access",
     "followups.review_visit",
@@ -77,7 +82,9 @@ _CHILD_WRITE = {
     "cases.manage_care",
 }
 
-# Explicit object grants (django-guardian) widen every role's scope; they are not listed here.
+# A region, school or residence scope gives the role's `scope_level` (manage unless said
+# otherwise). Explicit grants (cases.ChildAccessGrant: care team, referral, access request,
+# share) and break-the-glass widen any role's scope at their own level; they are not listed here.
 ROLE_TABLE: dict[Role, RoleSpec] = {
     Role.CHILD_DIRECTOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
@@ -87,6 +94,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
             | _REFER
             | _CHILD_WRITE
             | _ASSESS
+            | _CONTACT
             | {"cases.view_child_identity", "cases.handover_child"}
         ),
     ),
@@ -99,6 +107,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
             | _SUPERVISE
             | _CHILD_WRITE
             | _ASSESS
+            | _CONTACT
             | {
                 "cases.view_child_identity",
                 "cases.view_confidential_notes",
@@ -117,6 +126,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
             | _CHILD_WRITE
             | _ASSESS
             | _SCREEN
+            | _CONTACT
             | {"cases.view_confidential_notes", "assessments.view_item_answers"}
         ),
     ),
@@ -126,7 +136,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
     ),
     Role.SOCIAL_WORKER: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
-        permissions=frozenset(_VISIT | _ACTIVITY | _REFER | _CHILD_WRITE | _ASSESS),
+        permissions=frozenset(_VISIT | _ACTIVITY | _REFER | _CHILD_WRITE | _ASSESS | _CONTACT),
     ),
     Role.VOLUNTEER: RoleSpec(scope=frozenset(), permissions=frozenset(_VISIT | _CHILD_READ)),
     Role.INSTITUTION_STAFF: RoleSpec(
@@ -138,6 +148,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
             | _CHILD_WRITE
             | _ASSESS
             | _SCREEN
+            | _CONTACT
             | {"cases.view_child_identity", "cases.handover_child", "cases.import_children"}
         ),
     ),
@@ -148,12 +159,14 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
             {"referrals.process_referral", "referrals.view_clinical_details", "followups.add_visit"}
             | _CHILD_READ
             | _ASSESS
+            | _CONTACT
             | {"cases.view_confidential_notes", "assessments.view_item_answers"}
         ),
     ),
     Role.AGENCY_SUPERVISOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
         permissions=frozenset(_ACTIVITY | _SUPERVISE | _CHILD_READ | {"cases.export_child"}),
+        scope_level=Level.READ,
         requires_two_factor=True,
     ),
     Role.SYSTEM_ADMIN: RoleSpec(
@@ -203,7 +216,11 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
                 "axes.view_accesslog",
                 "otp_totp.view_totpdevice",
                 "otp_totp.delete_totpdevice",  # resets a lost authenticator
-                "cases.view_accessevent",
+                # Separated administrators: approves the memberships the system administrator
+                # makes, and issues one-time set-password links instead of setting passwords.
+                # Reads neither children's files nor the access log (the auditor does).
+                "institutions.approve_membership",
+                "institutions.issue_password_link",
             }
         ),
         requires_two_factor=True,
@@ -215,6 +232,11 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
         requires_two_factor=True,
     ),
 }
+
+
+# The three separated administrators (三员分立): none has a tie to any child, and a person who
+# holds one of these roles holds no other role at all.
+ADMINISTRATOR_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
 
 
 def group_name(role: Role | str) -> str:

@@ -1,9 +1,11 @@
-"""Base page views that apply a model's scoping selector, so a new view is safe by default.
+"""Base page views that apply a model's scoping, so a new view is safe by default.
 
-A view names its `scope_selector` (for example `children_visible_to`); every object it lists or
-shows comes from that queryset, so an object out of scope answers 404 exactly like a missing one.
-Writes also name the action permission they need (`permission_required`), checked before the
-service is called: in scope but without the permission answers 403.
+A list view names its `scope_selector` (for example `children_visible_to`); every row it lists
+comes from that queryset. A view about one object names `fetch_model` and the `level` it needs
+(`read_level` may lower it for GET): before any handler runs, the object named by the URL's
+`fetch_kwarg` is fetched through `institutions.access.fetch` (404 out of scope or missing, 403 in
+scope without the level or `permission_required`, the read logged) and kept as `self.object`.
+Handlers never look an object up themselves.
 """
 
 from __future__ import annotations
@@ -18,22 +20,53 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.generic import DetailView, ListView
 
+from institutions.access import fetch
+from institutions.roles import Level
+
 ScopeSelector = Callable[[Any], QuerySet[Any]]
 
 
 class ScopedViewMixin(LoginRequiredMixin):
-    """Signed-in only; objects come from `scope_selector(user)`; optional action permission."""
+    """Signed-in only; rows from `scope_selector(user)`, the one object from `fetch()`."""
 
     scope_selector: ClassVar[ScopeSelector | None] = None
     permission_required: ClassVar[str | None] = None
+    fetch_model: ClassVar[type[Model] | None] = None
+    fetch_kwarg: ClassVar[str] = "pk"
+    level: ClassVar[Level] = Level.READ
+    read_level: ClassVar[Level | None] = None
     request: HttpRequest
+    object: Any
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        if self.permission_required and not request.user.has_perm(self.permission_required):
+        if self.fetch_model is not None:
+            self.object = fetch(
+                request,
+                self.fetch_model,
+                kwargs.get(self.fetch_kwarg),
+                level=self.level_for(request.method or "GET"),
+                permission=self.permission_required,
+                queryset=self.get_fetch_queryset(),
+                detail=self.get_log_detail(),
+            )
+        elif self.permission_required and not request.user.has_perm(self.permission_required):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+    def level_for(self, method: str) -> Level:
+        if method in ("GET", "HEAD") and self.read_level is not None:
+            return self.read_level
+        return self.level
+
+    def get_fetch_queryset(self) -> QuerySet[Any] | None:
+        """Rows to fetch from (select_related, prefetches); the scope is applied by fetch()."""
+        return None
+
+    def get_log_detail(self) -> dict[str, Any] | None:
+        """What the access log says was read, beside the child and the path (e.g. which visit)."""
+        return None
 
     def get_scoped_queryset(self) -> QuerySet[Any]:
         selector = type(self).scope_selector
@@ -56,6 +89,8 @@ class ScopedDetailView(ScopedViewMixin, DetailView):
     """One row the user may see; anything else is 404."""
 
     def get_object(self, queryset: QuerySet[Any] | None = None) -> Model:
+        if self.fetch_model is not None:
+            return self.object
         obj = super().get_object(queryset)
         self.object_loaded(obj)
         return obj

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
@@ -10,18 +11,22 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from institutions.models import Institution, Membership, Region, User
-from institutions.roles import Role, ScopeSource, spec
+from institutions.roles import Level, Role, ScopeSource, spec
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What a user is responsible for, resolved from their active memberships."""
+    """What a user is responsible for, resolved from their active memberships.
+
+    Each region prefix, school and residential institution carries the level its role gives
+    (the highest where two memberships cover the same one).
+    """
 
     user_id: int | None
     roles: frozenset[Role]
-    region_prefixes: tuple[str, ...]
-    school_ids: tuple[int, ...]
-    residential_institution_ids: tuple[int, ...]
+    regions: tuple[tuple[str, Level], ...] = ()
+    schools: tuple[tuple[int, Level], ...] = ()
+    residences: tuple[tuple[int, Level], ...] = ()
 
     @property
     def requires_two_factor(self) -> bool:
@@ -31,8 +36,42 @@ class Scope:
     def may_use_admin_site(self) -> bool:
         return any(spec(role).admin_site for role in self.roles)
 
+    def region_prefixes_at(self, level: Level = Level.READ) -> tuple[str, ...]:
+        return minimal_prefixes({code for code, lvl in self.regions if lvl >= level})
 
-EMPTY_SCOPE = Scope(None, frozenset(), (), (), ())
+    def school_ids_at(self, level: Level = Level.READ) -> tuple[int, ...]:
+        return tuple(pk for pk, lvl in self.schools if lvl >= level)
+
+    def residence_ids_at(self, level: Level = Level.READ) -> tuple[int, ...]:
+        return tuple(pk for pk, lvl in self.residences if lvl >= level)
+
+    @property
+    def region_prefixes(self) -> tuple[str, ...]:
+        return self.region_prefixes_at(Level.READ)
+
+    @property
+    def school_ids(self) -> tuple[int, ...]:
+        return self.school_ids_at(Level.READ)
+
+    @property
+    def residential_institution_ids(self) -> tuple[int, ...]:
+        return self.residence_ids_at(Level.READ)
+
+    def level_by_scope(
+        self, *, residence: str, household: str, school_id: int | None, residence_id: int | None
+    ) -> Level | None:
+        """The highest level this scope gives on a child with these regions and places."""
+        levels = [
+            lvl
+            for code, lvl in self.regions
+            if residence.startswith(code) or household.startswith(code)
+        ]
+        levels += [lvl for pk, lvl in self.schools if pk == school_id]
+        levels += [lvl for pk, lvl in self.residences if pk == residence_id]
+        return max(levels, default=None)
+
+
+EMPTY_SCOPE = Scope(None, frozenset())
 
 
 def minimal_prefixes(codes: set[str]) -> tuple[str, ...]:
@@ -46,10 +85,16 @@ def minimal_prefixes(codes: set[str]) -> tuple[str, ...]:
 
 def active_memberships(*, user: User) -> QuerySet[Membership]:
     return (
-        Membership.objects.filter(user=user, is_active=True)
+        Membership.objects.filter(
+            user=user, is_active=True, approval_status=Membership.Approval.APPROVED
+        )
         .select_related("agency__region", "institution__region")
         .order_by("id")
     )
+
+
+def _raise(levels: dict[Any, Level], key: Any, level: Level) -> None:
+    levels[key] = max(levels.get(key, level), level)
 
 
 def scope_for(user: User | AnonymousUser) -> Scope:
@@ -60,36 +105,38 @@ def scope_for(user: User | AnonymousUser) -> Scope:
     if cached is not None:
         return cached
     roles: set[Role] = set()
-    prefixes: set[str] = set()
-    schools: set[int] = set()
-    residences: set[int] = set()
-    rows = Membership.objects.filter(user_id=user.pk, is_active=True).values_list(
-        "role", "jurisdiction", "institution_id", "institution__kind"
-    )
+    regions: dict[str, Level] = {}
+    schools: dict[int, Level] = {}
+    residences: dict[int, Level] = {}
+    rows = Membership.objects.filter(
+        user_id=user.pk, is_active=True, approval_status=Membership.Approval.APPROVED
+    ).values_list("role", "jurisdiction", "institution_id", "institution__kind")
     for role_value, jurisdiction, institution_id, institution_kind in rows:
         role = Role(role_value)
         roles.add(role)
-        sources = spec(role).scope
+        role_spec = spec(role)
+        sources, level = role_spec.scope, role_spec.scope_level
         if ScopeSource.JURISDICTION in sources:
-            prefixes.update(jurisdiction)
+            for code in jurisdiction:
+                _raise(regions, code, level)
         if (
             ScopeSource.ENROLMENT in sources
             and institution_id
             and institution_kind in Institution.ENROLLING_KINDS
         ):
-            schools.add(institution_id)
+            _raise(schools, institution_id, level)
         if (
             ScopeSource.RESIDENCE in sources
             and institution_id
             and institution_kind in Institution.RESIDENTIAL_KINDS
         ):
-            residences.add(institution_id)
+            _raise(residences, institution_id, level)
     scope = Scope(
         user_id=user.pk,
         roles=frozenset(roles),
-        region_prefixes=minimal_prefixes(prefixes),
-        school_ids=tuple(sorted(schools)),
-        residential_institution_ids=tuple(sorted(residences)),
+        regions=tuple(sorted(regions.items())),
+        schools=tuple(sorted(schools.items())),
+        residences=tuple(sorted(residences.items())),
     )
     user._xq_scope = scope  # type: ignore[attr-defined]
     return scope

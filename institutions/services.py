@@ -6,14 +6,21 @@ import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from institutions.models import Agency, Institution, Membership, Region, User, normalize_region_code
-from institutions.roles import ROLE_TABLE, Role, group_name, spec
+from institutions.roles import ADMINISTRATOR_ROLES, ROLE_TABLE, Role, group_name, spec
 
 
 @dataclass(frozen=True)
@@ -129,8 +136,12 @@ def resolve_permissions(names: Iterable[str]) -> list[Permission]:
 
 
 def user_roles_sync(user: User) -> None:
-    """Put the user in exactly the role groups of their active memberships."""
-    roles = set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
+    """Put the user in exactly the role groups of their active, approved memberships."""
+    roles = set(
+        Membership.objects.filter(
+            user=user, is_active=True, approval_status=Membership.Approval.APPROVED
+        ).values_list("role", flat=True)
+    )
     role_groups = Group.objects.filter(name__startswith="role:")
     wanted = [g for g in role_groups if g.name in {group_name(r) for r in roles}]
     user.groups.remove(*[g for g in role_groups if g not in wanted])
@@ -150,14 +161,10 @@ def membership_grant(
     institution: Institution | None = None,
     jurisdiction: Iterable[str] = (),
 ) -> Membership:
-    """Give a user a role in an organisation; their groups follow at once."""
-    codes = sorted(set(jurisdiction))
-    known = set(Region.objects.filter(code__in=codes).values_list("code", flat=True))
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise ValidationError(
-            {"jurisdiction": _("Unknown region codes: %(codes)s") % {"codes": ", ".join(unknown)}}
-        )
+    """Give a user a role in an organisation at once, approved: for seed_demo, management
+    commands and tests only (run by someone with the server in hand). The admin site never
+    calls this: there a membership is requested and waits for a security administrator."""
+    codes = _known_codes(jurisdiction)
     if (agency is None) == (institution is None):
         raise ValidationError(_("A membership belongs to exactly one agency or institution."))
     membership, created = Membership.objects.get_or_create(
@@ -166,7 +173,7 @@ def membership_grant(
         institution=institution,
         role=role,
         is_active=True,
-        defaults={"jurisdiction": codes},
+        defaults={"jurisdiction": codes, "approval_status": Membership.Approval.APPROVED},
     )
     if not created and membership.jurisdiction != codes:
         membership.jurisdiction = codes
@@ -182,3 +189,200 @@ def membership_end(*, membership: Membership) -> None:
     membership.ended_on = timezone.localdate()
     membership.save(update_fields=["is_active", "ended_on"])
     user_roles_sync(membership.user)
+
+
+def _known_codes(jurisdiction: Iterable[str]) -> list[str]:
+    """The jurisdiction sorted and without repeats; every code must name an existing region."""
+    codes = sorted(set(jurisdiction))
+    known = set(Region.objects.filter(code__in=codes).values_list("code", flat=True))
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ValidationError(
+            {"jurisdiction": _("Unknown region codes: %(codes)s") % {"codes": ", ".join(unknown)}}
+        )
+    return codes
+
+
+# Separated administrators (三员分立): the system administrator asks for memberships, the
+# security administrator approves or refuses them, and nobody decides about their own account.
+
+
+def administrator_roles_check(
+    *, user: User, role: Role | str, exclude_pk: int | None = None
+) -> None:
+    """The rule that the three administrators are three people who hold no other role: raise
+    ValidationError when `user` would hold an administrator role beside any other role."""
+    others = (
+        Membership.objects.filter(user=user)
+        .filter(Q(is_active=True) | Q(approval_status=Membership.Approval.PENDING))
+        .exclude(role=role)
+    )
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    other_roles = set(others.values_list("role", flat=True))
+    if not other_roles:
+        return
+    if Role(role) in ADMINISTRATOR_ROLES:
+        raise ValidationError(
+            {
+                "role": _(
+                    "An administrator holds no other role: this person already holds or waits "
+                    "for another role. End that membership first."
+                )
+            }
+        )
+    if other_roles & {r.value for r in ADMINISTRATOR_ROLES}:
+        raise ValidationError(
+            {
+                "role": _(
+                    "This person is an administrator; administrators hold no other role and "
+                    "never reach children's files."
+                )
+            }
+        )
+
+
+def membership_request_check(*, by: User, user: User, role: Role | str) -> None:
+    """The rule for asking for a membership: never for oneself, administrators kept apart."""
+    if by.pk == user.pk:
+        raise ValidationError(
+            {"user": _("Nobody gives themselves a membership: another administrator must.")}
+        )
+    administrator_roles_check(user=user, role=role)
+
+
+@transaction.atomic
+def membership_request(
+    *,
+    by: User,
+    user: User,
+    role: Role | str,
+    agency: Agency | None = None,
+    institution: Institution | None = None,
+    jurisdiction: Iterable[str] = (),
+) -> Membership:
+    """Ask for a membership (the system administrator); it gives nothing until approved."""
+    membership_request_check(by=by, user=user, role=role)
+    codes = _known_codes(jurisdiction)
+    if (agency is None) == (institution is None):
+        raise ValidationError(_("A membership belongs to exactly one agency or institution."))
+    if Membership.objects.filter(
+        user=user,
+        agency=agency,
+        institution=institution,
+        role=role,
+        approval_status=Membership.Approval.PENDING,
+    ).exists():
+        raise ValidationError(_("The same membership already waits for approval."))
+    return Membership.objects.create(
+        user=user,
+        agency=agency,
+        institution=institution,
+        role=role,
+        jurisdiction=codes,
+        is_active=False,
+        approval_status=Membership.Approval.PENDING,
+        requested_by=by,
+    )
+
+
+def membership_decide_check(*, membership: Membership, by: User) -> None:
+    """The rule for deciding about a membership: pending, and not one's own or one's request."""
+    if membership.approval_status != Membership.Approval.PENDING:
+        raise ValidationError(_("This membership is not waiting for approval."))
+    if by.pk == membership.user_id:
+        raise ValidationError(_("Nobody approves or refuses their own membership."))
+    if by.pk == membership.requested_by_id:
+        raise ValidationError(_("Nobody approves or refuses a membership they asked for."))
+
+
+@transaction.atomic
+def membership_approve(*, membership: Membership, by: User) -> Membership:
+    """Put a requested membership in force (the security administrator). An active membership
+    of the same person, organisation and role is the one this replaces: it ends."""
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership_decide_check(membership=locked, by=by)
+    administrator_roles_check(user=locked.user, role=locked.role, exclude_pk=locked.pk)
+    today = timezone.localdate()
+    Membership.objects.filter(
+        user_id=locked.user_id,
+        agency=locked.agency,
+        institution=locked.institution,
+        role=locked.role,
+        is_active=True,
+    ).update(is_active=False, ended_on=today)
+    locked.approval_status = Membership.Approval.APPROVED
+    locked.is_active = True
+    locked.decided_by = by
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["approval_status", "is_active", "decided_by", "decided_at"])
+    user_roles_sync(locked.user)
+    return locked
+
+
+@transaction.atomic
+def membership_refuse(*, membership: Membership, by: User) -> Membership:
+    """Refuse a requested membership (the security administrator); it never takes effect."""
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership_decide_check(membership=locked, by=by)
+    locked.approval_status = Membership.Approval.REFUSED
+    locked.decided_by = by
+    locked.decided_at = timezone.now()
+    locked.ended_on = timezone.localdate()
+    locked.save(update_fields=["approval_status", "decided_by", "decided_at", "ended_on"])
+    return locked
+
+
+@dataclass(frozen=True)
+class PasswordLink:
+    """A one-time set-password link, shown once to whoever issued it."""
+
+    url: str
+    emailed: bool
+
+
+def password_link_hours() -> int:
+    """How long a set-password link works, in hours (PASSWORD_RESET_TIMEOUT)."""
+    return max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)
+
+
+def password_link_check(*, user: User, by: User) -> None:
+    """The rule for issuing a set-password link: an active account other than one's own."""
+    if by.pk == user.pk:
+        raise ValidationError(_("Nobody issues a set-password link for their own account."))
+    if not user.is_active:
+        raise ValidationError(_("This account is deactivated: reactivate it first."))
+
+
+def password_link_issue(*, user: User, by: User, base_url: str) -> PasswordLink:
+    """Make a one-time set-password link for `user` and e-mail it to them if they have an
+    address. The link works once (setting the password changes what its token is made from) and
+    for PASSWORD_RESET_TIMEOUT; nobody who issues one ever sets a password."""
+    password_link_check(user=user, by=by)
+    path = reverse(
+        "password_set",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    url = base_url.rstrip("/") + path
+    emailed = False
+    if user.email:
+        try:
+            send_mail(
+                subject=_("Set your password"),
+                message=_(
+                    "%(issuer)s issued you a link to set your password. It works once, within "
+                    "%(hours)d hours:\n\n%(url)s\n\nIf you did not expect it, tell your "
+                    "security administrator."
+                )
+                % {"issuer": by, "url": url, "hours": password_link_hours()},
+                from_email=None,
+                recipient_list=[user.email],
+            )
+            emailed = True
+        except OSError:
+            # No mail server: the issuer hands the link over instead.
+            emailed = False
+    return PasswordLink(url=url, emailed=emailed)

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from institutions.models import Agency, Membership, Region, Training, TrainingAttendance, User
-from institutions.roles import Role
+from institutions.roles import Level, Role
 from institutions.selectors import scope_for
 
 # Training years follow the calendar in China's time zone, wherever the server runs.
@@ -65,20 +65,29 @@ def _is_system_admin(user: User | AnonymousUser) -> bool:
 # ---------------------------------------------------------------------------------- selectors
 
 
-def trainings_visible_to(user: User | AnonymousUser) -> QuerySet[Training]:
+def training_scope_q(user: User | AnonymousUser, level: Level = Level.READ) -> Q:
     """Trainings `user` recorded or attended, or held in a region of their scope; system
-    administrators, who record trainings for any region, see them all."""
+    administrators, who record trainings for any region, reach them all. Trainings hold no
+    child's data: the level does not narrow them."""
     scope = scope_for(user)
     if scope.user_id is None:
-        return Training.objects.none()
+        return Q(pk__in=[])
     if _is_system_admin(user):
-        return Training.objects.all()
+        return Q()
     attended = TrainingAttendance.objects.filter(training=OuterRef("pk"), user_id=scope.user_id)
-    return Training.objects.filter(
+    return (
         Q(recorded_by_id=scope.user_id)
         | _prefix_q("region__code", scope.region_prefixes)
         | Q(Exists(attended))
     )
+
+
+def trainings_visible_to(user: User | AnonymousUser) -> QuerySet[Training]:
+    """Trainings `user` recorded or attended, or held in a region of their scope (see
+    training_scope_q)."""
+    if scope_for(user).user_id is None:
+        return Training.objects.none()
+    return Training.objects.filter(training_scope_q(user))
 
 
 def _attendee_count() -> Coalesce:
@@ -105,9 +114,9 @@ def training_list(*, user: User, search: str = "") -> QuerySet[Training]:
     return qs.order_by("-held_on", "-id")
 
 
-def training_detail(*, user: User, pk: int) -> Training:
-    """One training the user may see; raises Training.DoesNotExist otherwise."""
-    return trainings_visible_to(user).select_related("region", "agency", "recorded_by").get(pk=pk)
+def training_detail_queryset() -> QuerySet[Training]:
+    """Trainings with what their page shows (unscoped: the one fetch applies the scope)."""
+    return Training.objects.select_related("region", "agency", "recorded_by")
 
 
 def training_attendees(*, training: Training) -> QuerySet[User]:

@@ -8,7 +8,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ from institutions.training import (
     staff_under,
     training_agencies_for,
     training_attendees,
-    training_detail,
+    training_detail_queryset,
     training_hours_report,
     training_list,
     training_record,
@@ -67,6 +68,7 @@ class TrainingForm(BootstrapFormMixin, forms.Form):
     region = forms.ChoiceField(label=gettext_lazy("Region"))
     attendees = forms.CharField(
         label=gettext_lazy("Who attended"),
+        max_length=MAX_ATTENDEES * 32,  # a list of user names, longer than a note
         widget=forms.Textarea(attrs={"rows": 3, "autocapitalize": "none"}),
         help_text=gettext_lazy("User names, separated by spaces, commas or new lines."),
     )
@@ -177,14 +179,13 @@ class TrainingCreateView(ScopedViewMixin, View):
 class TrainingDetailView(ScopedViewMixin, View):
     """One training and who attended."""
 
-    scope_selector = trainings_visible_to
+    fetch_model = Training
+
+    def get_fetch_queryset(self) -> QuerySet[Training]:
+        return training_detail_queryset()
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = signed_in_user(request)
-        try:
-            training = training_detail(user=user, pk=pk)
-        except Training.DoesNotExist:
-            raise Http404 from None
+        training = self.object
         return render(
             request,
             "institutions/training_detail.html",

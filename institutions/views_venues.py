@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Left, Length
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
@@ -19,26 +18,7 @@ from institutions.models import LEVEL_LENGTHS, Institution, Region, User
 from institutions.pagination import CappedPaginator
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import scope_for
-
-# Community venues are listed even before their services are filled in.
-VENUE_KINDS = frozenset(
-    {
-        Institution.Kind.CHILDRENS_HOME,
-        Institution.Kind.YOUTH_PALACE,
-        Institution.Kind.SOCIAL_WORK_STATION,
-        Institution.Kind.PARENT_SCHOOL,
-        Institution.Kind.FAMILY_EDUCATION_STATION,
-        Institution.Kind.MINOR_PROTECTION_WORKSTATION,
-    }
-)
-
-
-def venues_visible_to(user: User | AnonymousUser) -> QuerySet[Institution]:
-    """Active venues: institutions that offer a service, and community venues. Not personal
-    information, so any signed-in staff member sees all of them."""
-    if scope_for(user).user_id is None:
-        return Institution.objects.none()
-    return Institution.objects.filter(~Q(services=[]) | Q(kind__in=VENUE_KINDS), is_active=True)
+from institutions.venues import venues_visible_to
 
 
 def venue_directory(
@@ -145,12 +125,13 @@ class VenueListView(ScopedViewMixin, View):
 class VenueDetailView(ScopedViewMixin, View):
     """One venue: where it is (with its region path), when it is open, how to reach it."""
 
-    scope_selector = venues_visible_to
+    fetch_model = Institution
+
+    def get_fetch_queryset(self) -> QuerySet[Institution]:
+        return Institution.objects.select_related("region", "supervising_agency")
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        venue = get_object_or_404(
-            self.get_scoped_queryset().select_related("region", "supervising_agency"), pk=pk
-        )
+        venue = self.object
         code = venue.region_id
         path = list(
             Region.objects.filter(

@@ -15,12 +15,9 @@ from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.models import AccessEvent
-from cases.services.access import access_record
 from institutions.api import ScopedAPIMixin
-from institutions.selectors import signed_in_user
 from referrals.models import Referral
-from referrals.selectors import clinical_access, referrals_visible_to
+from referrals.selectors import REFERRAL_RELATED, clinical_access, referrals_visible_to
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -93,13 +90,13 @@ class ReferralViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
             return Referral.objects.none()
         return super().get_queryset().order_by("-created_at", "-id")
 
+    def get_fetch_queryset(self) -> QuerySet[Referral]:
+        return Referral.objects.select_related(*REFERRAL_RELATED)
+
+    def get_log_detail(self) -> dict[str, Any] | None:
+        pk = str(self.kwargs.get("pk", ""))
+        return {"referral": int(pk)} if pk.isdigit() else None  # not a number: 404 anyway
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        referral = self.get_object()
-        access_record(
-            user=signed_in_user(request),
-            action=AccessEvent.Action.API_VIEW,
-            child=referral.child,
-            request=request._request,
-            detail={"referral": referral.pk},
-        )
+        referral = self.get_object()  # the one fetch, which logs the read
         return Response(self.get_serializer(referral).data)

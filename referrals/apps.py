@@ -10,5 +10,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from referrals import file_integration
+        from referrals.selectors import register_scopes
 
         file_integration.register()
+        register_scopes()

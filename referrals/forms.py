@@ -21,7 +21,12 @@ from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Institution, Membership, Region, User
 from referrals.models import Referral
 from referrals.selectors import user_organisations
-from referrals.services import FOLLOWUP_BY_CHOICES, AttachmentData, ConsentGiven
+from referrals.services import (
+    FOLLOWUP_BY_CHOICES,
+    AttachmentData,
+    ConsentGiven,
+    referral_last_step,
+)
 
 # What an attachment may be: the extension names the type, and the first bytes must agree.
 ATTACHMENT_TYPES: dict[str, tuple[str, bytes]] = {
@@ -363,11 +368,18 @@ class ReferralForm(BootstrapFormMixin, ConsentFieldsMixin, forms.Form):
 
 
 class StepForm(BootstrapFormMixin, forms.Form):
-    """A form for one step of a referral (the referral it acts on is `self.referral`)."""
+    """A form for one step of a referral (the referral it acts on is `self.referral`).
+
+    It carries the referral's latest step when it was opened (`seen_step`): a step based on an
+    older state is refused rather than written over someone else's.
+    """
+
+    seen_step = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.referral = referral
+        self.fields["seen_step"].initial = referral_last_step(referral)
 
 
 class SendForm(ConsentFieldsMixin, StepForm):

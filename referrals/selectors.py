@@ -28,8 +28,9 @@ from django.utils import timezone
 
 from cases.models import CareTeamMember, Child
 from cases.selectors import child_scope_q
+from institutions.access import register
 from institutions.models import Membership, User
-from institutions.roles import Role
+from institutions.roles import Level, Role
 from institutions.selectors import scope_for
 from referrals.models import Referral, ReferralAttachment
 
@@ -128,25 +129,52 @@ def with_deadlines(qs: QuerySet[Referral], *, now: datetime) -> QuerySet[Referra
     )
 
 
+def referral_scope_q(user: User | AnonymousUser, level: Level = Level.READ) -> Q:
+    """Referrals of the children `user` reaches at `level`, and, to read, those sent to the
+    user's institutions while the clinic has access (the clinic's steps are authorised by the
+    referral and the clinic's permission, not by a level on the child)."""
+    q = child_scope_q(user, level=level, via="child__")
+    if level == Level.READ:
+        q |= inbox_q(user, now=timezone.now())
+    return q
+
+
+def attachment_scope_q(user: User | AnonymousUser, level: Level = Level.READ) -> Q:
+    """Attachments of the referrals `user` reaches at `level`."""
+    return Q(referral__in=Referral.objects.filter(referral_scope_q(user, level)).values("pk"))
+
+
 def referrals_visible_to(user: User | AnonymousUser) -> QuerySet[Referral]:
     """Referrals of the children `user` may see, and those sent to the user's institutions
     while the clinic has access. Anything else is indistinguishable from missing."""
-    q = child_scope_q(user, via="child__") | inbox_q(user, now=timezone.now())
-    return Referral.objects.filter(q).select_related(*REFERRAL_RELATED)
+    return Referral.objects.filter(referral_scope_q(user)).select_related(*REFERRAL_RELATED)
 
 
-def referrals_of_children_visible_to(user: User | AnonymousUser) -> QuerySet[Referral]:
-    """Referrals the user sees through the child (the sending side), whatever their clinic."""
-    return Referral.objects.filter(child_scope_q(user, via="child__")).select_related(
+def referrals_of_children_visible_to(
+    user: User | AnonymousUser, level: Level = Level.READ
+) -> QuerySet[Referral]:
+    """Referrals the user reaches through the child at `level` (the sending side), whatever
+    their clinic."""
+    return Referral.objects.filter(child_scope_q(user, level=level, via="child__")).select_related(
         "child", "to_institution"
     )
 
 
 def attachments_visible_to(user: User | AnonymousUser) -> QuerySet[ReferralAttachment]:
     """Attachments of the referrals `user` may see."""
-    return ReferralAttachment.objects.filter(
-        referral__in=referrals_visible_to(user).values("pk")
-    ).select_related("referral__child")
+    return ReferralAttachment.objects.filter(attachment_scope_q(user)).select_related(
+        "referral__child"
+    )
+
+
+def register_scopes() -> None:
+    """The scoping of this app's models for the one fetch (called from ready())."""
+    register(Referral, q=referral_scope_q, child_id=lambda referral: referral.child_id)
+    register(
+        ReferralAttachment,
+        q=attachment_scope_q,
+        child_id=lambda attachment: attachment.referral.child_id,
+    )
 
 
 def referral_list(*, user: User, status: str = "") -> QuerySet[Referral]:

@@ -8,14 +8,13 @@ one of two concurrent accepts wins.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,22 +24,26 @@ from cases.models import (
     AccessEvent,
     CareTeamMember,
     Child,
-    ChildUserObjectPermission,
+    ChildAccessGrant,
     Consent,
     Guardian,
 )
 from cases.selectors import responsible_staff, staff_of
-from cases.services.access import access_record, child_grant_access
+from cases.services.access import (
+    access_record,
+    grant_open,
+    grants_end,
+    grants_end_expired,
+    grants_expire_source,
+)
 from cases.services.family import consent_record
 from followups.models import Visit
 from followups.services import notify
 from institutions.models import Agency, Institution, User
-from institutions.roles import Role
+from institutions.roles import Level, Role
 from referrals.models import Referral, ReferralAttachment, ReferralEvent
 from referrals.selectors import (
-    ENDED_STATUSES,
     access_days_after_close,
-    access_still_given_q,
 )
 
 S = Referral.Status
@@ -93,6 +96,29 @@ class AttachmentData:
 def allowed_steps(status: str) -> frozenset[str]:
     """The statuses a referral in `status` may move to."""
     return TRANSITIONS.get(status, frozenset())
+
+
+def referral_last_step(referral: Referral) -> int:
+    """The id of the referral's latest step: what a step form is based on (0: none yet)."""
+    return referral.events.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def referral_unchanged_since(*, referral: Referral, seen_step: int | None) -> None:
+    """Refuse a step taken on an older state: someone else took a step after the form was
+    opened (a second booking, a status change), and this one must not be written over it.
+    Call it in the step's transaction; it holds the referral's row lock until the step is done."""
+    if seen_step is None:
+        return
+    locked = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
+    if referral_last_step(locked) != seen_step:
+        raise ReferralError(
+            _(
+                "Someone else took a step on this referral after you opened the form (it is now "
+                "“%(current)s”). Nothing was done: look at the referral again."
+            )
+            % {"current": _label(locked.status)},
+            code="changed",
+        )
 
 
 def _label(status: str) -> str:
@@ -174,48 +200,17 @@ def _usable_consent(*, child: Child, consent: Consent | None) -> Consent | None:
 
 
 def _grant_clinic(referral: Referral, *, by: User) -> None:
-    """Every active member of the receiving institution sees the child while it lasts."""
+    """Every active member of the receiving institution reads the child's file while the
+    referral lasts (its clinical steps are allowed by the referral itself, not by the grant)."""
     for member in staff_of(institution=referral.to_institution):
-        child_grant_access(child=referral.child, user=member, by=by)
-
-
-def _revoke_ended(
-    *, now: datetime, referral_ids: Iterable[int] | None = None
-) -> list[tuple[int, int]]:
-    """Delete the clinic grants of ended referrals whose access has run out, unless the user still
-    needs the grant (another open referral to their institution, or the care team).
-
-    Set-based: one query finds the grants, one deletes them. Returns (user, child) of each.
-    """
-    ended = Referral.objects.filter(
-        status__in=ENDED_STATUSES,
-        access_until__lte=now,
-        child_id=OuterRef("content_object_id"),
-        to_institution__memberships__user_id=OuterRef("user_id"),
-    )
-    if referral_ids is not None:
-        ended = ended.filter(pk__in=list(referral_ids))
-    still_needed = Referral.objects.filter(
-        access_still_given_q(now=now),
-        child_id=OuterRef("content_object_id"),
-        to_institution__memberships__user_id=OuterRef("user_id"),
-    )
-    on_team = CareTeamMember.objects.filter(
-        child_id=OuterRef("content_object_id"), user_id=OuterRef("user_id"), is_active=True
-    )
-    grants = list(
-        ChildUserObjectPermission.objects.filter(
-            Exists(ended),
-            permission__codename="view_child",
-            permission__content_type__app_label="cases",
+        grant_open(
+            child=referral.child,
+            user=member,
+            level=Level.READ,
+            source=ChildAccessGrant.Source.REFERRAL,
+            source_id=referral.pk,
+            by=by,
         )
-        .exclude(Exists(still_needed))
-        .exclude(Exists(on_team))
-        .values_list("pk", "user_id", "content_object_id")
-    )
-    if grants:
-        ChildUserObjectPermission.objects.filter(pk__in=[row[0] for row in grants]).delete()
-    return sorted((user_id, child_id) for _pk, user_id, child_id in grants)
 
 
 @transaction.atomic
@@ -421,18 +416,11 @@ def _require(text: str, message: str, code: str) -> str:
     return text
 
 
-def _end_access_now(locked: Referral, *, now: datetime, by: User) -> None:
-    """Declined or withdrawn: the clinic's grants go at once (unless needed elsewhere)."""
-    revoked = sorted(
-        {user_id for user_id, _child in _revoke_ended(now=now, referral_ids=[locked.pk])}
+def _end_access_now(locked: Referral, *, by: User) -> None:
+    """Declined or withdrawn: this referral's grants end at once (other sources' stay)."""
+    grants_end(
+        source=ChildAccessGrant.Source.REFERRAL, source_id=locked.pk, by=by, child=locked.child
     )
-    if revoked:
-        access_record(
-            user=by,
-            action=AccessEvent.Action.CHANGE,
-            child=locked.child,
-            detail={"referral": locked.pk, "revoke": "view_child", "from_users": revoked},
-        )
 
 
 @transaction.atomic
@@ -450,7 +438,7 @@ def referral_withdraw(*, referral: Referral, by: User, reason: str) -> Referral:
         fields={"access_until": now} if was_sent else {},
     )
     if was_sent:
-        _end_access_now(locked, now=now, by=by)
+        _end_access_now(locked, by=by)
         notify(
             recipients=[u for u in staff_of(institution=locked.to_institution) if u.pk != by.pk],
             kind="referral_withdrawn",
@@ -504,7 +492,7 @@ def referral_decline(*, referral: Referral, by: User, reason: str) -> Referral:
         note=reason,
         fields={"declined_at": now, "decline_reason": reason, "access_until": now},
     )
-    _end_access_now(locked, now=now, by=by)
+    _end_access_now(locked, by=by)
     _tell_sender(
         locked,
         by=by,
@@ -640,7 +628,11 @@ def referral_close(*, referral: Referral, by: User, note: str = "") -> Referral:
         fields={"closed_at": now, "access_until": until},
     )
     if until <= now:
-        _end_access_now(locked, now=now, by=by)
+        _end_access_now(locked, by=by)
+    else:
+        grants_expire_source(
+            source=ChildAccessGrant.Source.REFERRAL, source_id=locked.pk, expires_at=until
+        )
     return locked
 
 
@@ -669,6 +661,6 @@ def referral_review_override(*, referral: Referral, by: User, note: str) -> Refe
 
 @transaction.atomic
 def referral_expire_access(*, now: datetime) -> int:
-    """Take back the clinic grants of ended referrals whose access period has passed
-    (set-based and idempotent: a second run finds nothing). Returns how many grants went."""
-    return len(_revoke_ended(now=now))
+    """Mark the grants whose access period has passed as ended (set-based and idempotent: a
+    second run finds nothing). Returns how many grants ended."""
+    return grants_end_expired(now=now)

@@ -1,6 +1,7 @@
 """Pages of referrals: the sending side's list and form, the clinic's inbox, a referral's page
-with its steps, the override review and attachments. Every object comes from a scoping
-selector; every write goes through a service."""
+with its steps, the override review and attachments. Every list comes from a scoping selector,
+every object from the one fetch at the level its action needs; every write goes through a
+service."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -18,13 +21,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
-from cases.models import AccessEvent, Child, RiskLevel
-from cases.selectors import child_scope_q, children_visible_to
-from cases.services.access import access_record
+from cases.models import Child, RiskLevel
+from cases.selectors import child_scope_q
+from core.submissions import SubmitOnceMixin
 from followups.models import Visit
+from institutions.access import fetch
 from institutions.models import Institution, User
 from institutions.pagination import CappedPaginator
+from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 from referrals import services
@@ -41,10 +47,10 @@ from referrals.forms import (
     TreatmentForm,
     institutions_in,
 )
-from referrals.models import Referral
+from referrals.models import Referral, ReferralAttachment
 from referrals.selectors import (
     INBOX_TABS,
-    attachments_visible_to,
+    REFERRAL_RELATED,
     inbox_counts,
     inbox_tab,
     may_see_clinical_details,
@@ -68,9 +74,10 @@ def label_services(referrals: Any) -> None:
 
 
 def may_act_as_sender(user: User, referral: Referral) -> bool:
+    """The sending side's steps record work on the child: they need contribute on it."""
     return (
         user.has_perm("referrals.add_referral")
-        and referrals_of_children_visible_to(user).filter(pk=referral.pk).exists()
+        and referrals_of_children_visible_to(user, Level.CONTRIBUTE).filter(pk=referral.pk).exists()
     )
 
 
@@ -138,13 +145,10 @@ class InboxView(ScopedViewMixin, View):
         )
 
 
-def _child_in_scope(user: User, pk: int) -> Child:
-    return get_object_or_404(children_visible_to(user), pk=pk)
-
-
-def _prefill(request: HttpRequest, child: Child, assessments: Any, visits: Any) -> dict[str, Any]:
-    """Initial values from `?assessment=` or `?visit=`; one that is not this child's (or out of
-    scope) answers 404 like any object the user may not see."""
+def _prefill(request: HttpRequest, child: Child) -> dict[str, Any]:
+    """Initial values from `?assessment=` or `?visit=`, each fetched to read; one that is not
+    this child's current one (or out of scope) answers 404 like any object the user may not
+    see."""
     initial: dict[str, Any] = {"urgency": Referral.Urgency.ROUTINE}
     raw_service = request.GET.get("service", "")
     if raw_service in SERVICE_LABELS:
@@ -153,7 +157,15 @@ def _prefill(request: HttpRequest, child: Child, assessments: Any, visits: Any) 
     if raw:
         if not raw.isdigit():
             raise Http404
-        assessment = get_object_or_404(assessments, pk=int(raw))
+        assessment = fetch(
+            request,
+            Assessment,
+            raw,
+            level=Level.READ,
+            queryset=Assessment.objects.filter(child=child, amendments__isnull=True).select_related(
+                "instrument"
+            ),
+        )
         initial["assessment"] = assessment.pk
         initial["reason"] = _(
             "%(code)s on %(date)s: total %(total)s, %(band)s (risk: %(risk)s)."
@@ -172,7 +184,9 @@ def _prefill(request: HttpRequest, child: Child, assessments: Any, visits: Any) 
     if raw:
         if not raw.isdigit():
             raise Http404
-        visit = get_object_or_404(visits, pk=int(raw))
+        visit = fetch(
+            request, Visit, raw, level=Level.READ, queryset=Visit.objects.filter(child=child)
+        )
         initial["visit"] = visit.pk
         concerns = ", ".join(str(dict(Visit.Concern.choices).get(c, c)) for c in visit.concerns)
         text = _("%(kind)s on %(date)s: %(concerns)s.") % {
@@ -186,11 +200,12 @@ def _prefill(request: HttpRequest, child: Child, assessments: Any, visits: Any) 
     return initial
 
 
-class ReferralCreateView(ScopedViewMixin, View):
+class ReferralCreateView(SubmitOnceMixin, ScopedViewMixin, View):
     """Refer a child: service and region choose the institution; consent or an emergency
     override; saved as a draft or sent at once."""
 
-    scope_selector = children_visible_to
+    fetch_model = Child
+    level = Level.CONTRIBUTE
     permission_required = "referrals.add_referral"
     template_name = "referrals/referral_form.html"
 
@@ -206,21 +221,21 @@ class ReferralCreateView(ScopedViewMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        child = _child_in_scope(user, pk)
+        child = self.object
         assessments, visits = self.sources(user, child)
         form = ReferralForm(
             child=child,
             user=user,
             assessments=assessments,
             visits=visits,
-            initial=_prefill(request, child, assessments, visits),
+            initial=_prefill(request, child),
             options_url=reverse("referrals:institution_options", args=[child.pk]),
         )
         return self.render_form(request, child, form)
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        child = _child_in_scope(user, pk)
+        child = self.object
         assessments, visits = self.sources(user, child)
         sending = "send" in request.POST
         form = ReferralForm(
@@ -272,12 +287,12 @@ class ReferralCreateView(ScopedViewMixin, View):
 class InstitutionOptionsView(ScopedViewMixin, View):
     """The institution choices for a service and an area (htmx swaps them into the form)."""
 
-    scope_selector = children_visible_to
+    fetch_model = Child
+    level = Level.CONTRIBUTE  # a part of the referral form
     permission_required = "referrals.add_referral"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = signed_in_user(request)
-        child = _child_in_scope(user, pk)
+        child = self.object
         area = request.GET.get("area", "")
         code = child.residence_region_id
         if area not in {code[:n] for n in (2, 4, 6) if len(code) >= n}:
@@ -440,12 +455,19 @@ def _safe_next(request: HttpRequest, referral: Referral) -> str:
     return reverse("referrals:detail", args=[referral.pk])
 
 
-class ReferralStepView(ScopedViewMixin, View):
-    """One step (`send`, `accept`, `discharge`…): the clinic's steps come from its inbox, the
-    sending side's from the child's scope; each needs the side's permission."""
+class ReferralStepView(SubmitOnceMixin, ScopedViewMixin, View):
+    """One step (`send`, `accept`, `discharge`…) of a referral the user may read: the clinic's
+    steps are authorised by the referral (its inbox) and the clinic's permission, the sending
+    side's by contribute on the child and the sender's permission."""
 
-    scope_selector = referrals_visible_to
+    fetch_model = Referral
     template_name = "referrals/step_form.html"
+
+    def get_fetch_queryset(self) -> QuerySet[Referral]:
+        return Referral.objects.select_related(*REFERRAL_RELATED)
+
+    def get_log_detail(self) -> dict[str, Any]:
+        return {"referral": self.kwargs["pk"]}
 
     def step(self, name: str) -> Step:
         step = STEPS.get(name)
@@ -453,19 +475,17 @@ class ReferralStepView(ScopedViewMixin, View):
             raise Http404
         return step
 
-    def referral_for(self, user: User, step: Step, pk: int) -> Referral:
-        """The referral from the side's selector: 404 out of scope, 403 without permission."""
-        referral = get_object_or_404(referrals_visible_to(user), pk=pk)
+    def referral_for(self, user: User, step: Step) -> Referral:
+        """The fetched referral, when the user may take the step on one side: in scope (the
+        fetch answered 404 otherwise) but on neither side answers 403."""
+        referral: Referral = self.object
         sides = ["clinic", "sender"] if step.side == "either" else [step.side]
         for side in sides:
             if side == "clinic" and may_act_as_clinic(user, referral):
                 return referral
             if side == "sender" and may_act_as_sender(user, referral):
                 return referral
-        needed = {"clinic": "referrals.process_referral", "sender": "referrals.add_referral"}
-        if not any(user.has_perm(needed[side]) for side in sides):
-            raise PermissionDenied
-        raise Http404
+        raise PermissionDenied
 
     def render_form(
         self, request: HttpRequest, referral: Referral, step: Step, form: Any, status: int = 200
@@ -494,7 +514,7 @@ class ReferralStepView(ScopedViewMixin, View):
     def get(self, request: HttpRequest, pk: int, step: str) -> HttpResponse:
         user = signed_in_user(request)
         config = self.step(step)
-        referral = self.referral_for(user, config, pk)
+        referral = self.referral_for(user, config)
         if config.to_status not in services.allowed_steps(referral.status):
             return self.refuse(request, referral, self.illegal(referral, config))
         form = config.form(referral=referral)
@@ -503,7 +523,7 @@ class ReferralStepView(ScopedViewMixin, View):
     def post(self, request: HttpRequest, pk: int, step: str) -> HttpResponse:
         user = signed_in_user(request)
         config = self.step(step)
-        referral = self.referral_for(user, config, pk)
+        referral = self.referral_for(user, config)
         if config.to_status not in services.allowed_steps(referral.status):
             return self.refuse(request, referral, self.illegal(referral, config))
         form = config.form(request.POST, referral=referral)
@@ -514,7 +534,11 @@ class ReferralStepView(ScopedViewMixin, View):
                 return redirect("referrals:inbox")
             return self.render_form(request, referral, config, form, status=400)
         try:
-            perform_step(step, referral, form, user)
+            with transaction.atomic():
+                services.referral_unchanged_since(
+                    referral=referral, seen_step=form.cleaned_data.get("seen_step")
+                )
+                perform_step(step, referral, form, user)
         except ReferralError as exc:
             return self.refuse(request, referral, " ".join(exc.messages))
         messages.success(request, str(config.done))
@@ -525,27 +549,26 @@ class ReferralDetailView(ScopedViewMixin, View):
     """A referral: its step, history and outcome; clinical details only for those allowed.
     Every read is logged."""
 
-    scope_selector = referrals_visible_to
+    fetch_model = Referral
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = signed_in_user(request)
-        now = timezone.now()
-        referral = get_object_or_404(
-            with_deadlines(self.get_scoped_queryset(), now=now).select_related(
+    def get_fetch_queryset(self) -> QuerySet[Referral]:
+        return with_deadlines(
+            Referral.objects.select_related(
+                *REFERRAL_RELATED,
                 "consent__guardian",
                 "assessment__instrument",
                 "visit",
                 "override_reviewed_by",
             ),
-            pk=pk,
+            now=timezone.now(),
         )
-        access_record(
-            user=user,
-            action=AccessEvent.Action.VIEW,
-            child=referral.child,
-            request=request,
-            detail={"referral": referral.pk},
-        )
+
+    def get_log_detail(self) -> dict[str, Any]:
+        return {"referral": self.kwargs["pk"]}
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        referral: Referral = self.object
         label_services([referral])
         clinic = may_act_as_clinic(user, referral)
         sender = may_act_as_sender(user, referral)
@@ -582,24 +605,28 @@ class ReferralDetailView(ScopedViewMixin, View):
         )
 
 
-class OverrideReviewView(ScopedViewMixin, View):
-    """A supervisor reviews a referral sent without consent, with a note."""
+class OverrideReviewView(SubmitOnceMixin, ScopedViewMixin, View):
+    """A supervisor reviews a referral sent without consent, with a note (a supervisor's act
+    on their region: the referral at read, and the review permission)."""
 
-    scope_selector = referrals_visible_to
+    fetch_model = Referral
     permission_required = "referrals.review_override"
     template_name = "referrals/review_form.html"
 
-    def referral(self, pk: int) -> Referral:
-        return get_object_or_404(self.get_scoped_queryset().filter(emergency_override=True), pk=pk)
+    def get_fetch_queryset(self) -> QuerySet[Referral]:
+        return Referral.objects.filter(emergency_override=True).select_related(*REFERRAL_RELATED)
+
+    def get_log_detail(self) -> dict[str, Any]:
+        return {"referral": self.kwargs["pk"]}
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        referral = self.referral(pk)
+        referral: Referral = self.object
         form = ReviewForm(referral=referral)
         return render(request, self.template_name, {"referral": referral, "form": form})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
-        referral = self.referral(pk)
+        referral: Referral = self.object
         form = ReviewForm(request.POST, referral=referral)
         if form.is_valid():
             try:
@@ -617,18 +644,16 @@ class OverrideReviewView(ScopedViewMixin, View):
 class AttachmentView(ScopedViewMixin, View):
     """Download an attachment (never shown inline); the read is logged."""
 
-    scope_selector = attachments_visible_to
+    fetch_model = ReferralAttachment
+
+    def get_fetch_queryset(self) -> QuerySet[ReferralAttachment]:
+        return ReferralAttachment.objects.select_related("referral")
+
+    def get_log_detail(self) -> dict[str, Any]:
+        return {"attachment": self.kwargs["pk"]}
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = signed_in_user(request)
-        attachment = get_object_or_404(self.get_scoped_queryset(), pk=pk)
-        access_record(
-            user=user,
-            action=AccessEvent.Action.VIEW,
-            child=attachment.referral.child,
-            request=request,
-            detail={"referral": attachment.referral_id, "attachment": attachment.pk},
-        )
+        attachment: ReferralAttachment = self.object
         response = HttpResponse(bytes(attachment.content), content_type=attachment.content_type)
         response["Content-Disposition"] = (
             content_disposition_header(as_attachment=True, filename=attachment.filename) or ""

@@ -12,7 +12,16 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["config", "institutions", "cases", "assessments", "referrals", "followups", "dashboards"]
+APPS = [
+    "config",
+    "core",
+    "institutions",
+    "cases",
+    "assessments",
+    "referrals",
+    "followups",
+    "dashboards",
+]
 KEYWORDS = [
     "gettext_noop",
     "gettext_lazy",

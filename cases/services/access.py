@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm, remove_perm
 
-from cases.models import AccessEvent, AccessRequest, Child
+from cases.models import AccessEvent, AccessRequest, Child, ChildAccessGrant, EmergencyAccess
 from followups.services import notify
-from institutions.models import User
+from institutions.models import Agency, Membership, User
+from institutions.roles import Level, Role
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -41,30 +45,141 @@ def access_record(
     )
 
 
+def access_record_export(
+    *,
+    user: User,
+    children_ids: Iterable[int],
+    request: HttpRequest | None = None,
+    detail: dict | None = None,
+) -> list[AccessEvent]:
+    """Record an export: one event per child it contains (one query), or one event without a
+    child for an export that holds no child's data (a blank template)."""
+    common: dict[str, Any] = {
+        "user": user,
+        "action": AccessEvent.Action.EXPORT,
+        "path": request.get_full_path()[:300] if request is not None else "",
+        "ip_address": client_ip(request),
+        "detail": detail or {},
+    }
+    ids = list(dict.fromkeys(children_ids))
+    events = [AccessEvent(child_id=pk, **common) for pk in ids] or [AccessEvent(**common)]
+    return AccessEvent.objects.bulk_create(events)
+
+
+def log_child_read(
+    *,
+    user: User,
+    child_id: int,
+    request: HttpRequest | None,
+    api: bool = False,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The access log's entry for one read of a child's data (registered with the one fetch)."""
+    AccessEvent.objects.create(
+        user=user,
+        child_id=child_id,
+        action=AccessEvent.Action.API_VIEW if api else AccessEvent.Action.VIEW,
+        path=(request.get_full_path()[:300] if request is not None else ""),
+        ip_address=client_ip(request),
+        detail=detail or {},
+    )
+
+
+def access_record_list(
+    *, user: User, child_ids: list[int], request: HttpRequest | None, api: bool = False
+) -> None:
+    """Log the children a list or search showed (one row each, one query)."""
+    path = request.get_full_path()[:300] if request is not None else ""
+    ip = client_ip(request)
+    AccessEvent.objects.bulk_create(
+        AccessEvent(
+            user=user,
+            child_id=child_id,
+            action=AccessEvent.Action.LIST,
+            path=path,
+            ip_address=ip,
+            detail={"api": True} if api else {},
+        )
+        for child_id in child_ids
+    )
+
+
 @transaction.atomic
-def child_grant_access(*, child: Child, user: User, by: User | None = None) -> None:
-    """Let one user see one child outside their scope (an explicit, revocable grant)."""
-    assign_perm("cases.view_child", user, child)
-    if by is not None:
+def grant_open(
+    *,
+    child: Child,
+    user: User,
+    level: Level,
+    source: str,
+    source_id: int | None = None,
+    by: User | None = None,
+    expires_at: datetime | None = None,
+) -> ChildAccessGrant:
+    """Give one user a tie to one child from one source (care team, referral, request, share).
+
+    A second grant from the same source is the same grant (its expiry updated); grants from
+    other sources are independent, so ending one never removes another.
+    """
+    grant, created = ChildAccessGrant.objects.get_or_create(
+        child=child,
+        user=user,
+        source=source,
+        source_id=source_id,
+        ended_at__isnull=True,
+        defaults={"level": level, "granted_by": by, "expires_at": expires_at},
+    )
+    if not created and (grant.expires_at != expires_at or grant.level != level):
+        grant.expires_at, grant.level = expires_at, level
+        grant.save(update_fields=["expires_at", "level"])
+    if created and by is not None:
         access_record(
             user=by,
             action=AccessEvent.Action.CHANGE,
             child=child,
-            detail={"grant": "view_child", "to_user": user.pk},
+            detail={"grant": source, "level": int(level), "to_user": user.pk},
         )
+    return grant
 
 
-@transaction.atomic
-def child_revoke_access(*, child: Child, user: User, by: User | None = None) -> None:
-    """Take back an explicit grant; the user's scope no longer includes the child."""
-    remove_perm("cases.view_child", user, child)
-    if by is not None:
-        access_record(
-            user=by,
-            action=AccessEvent.Action.CHANGE,
-            child=child,
-            detail={"revoke": "view_child", "from_user": user.pk},
-        )
+def grants_end(
+    *,
+    source: str,
+    source_id: int | None,
+    user: User | None = None,
+    by: User | None = None,
+    child: Child | None = None,
+) -> list[int]:
+    """End the live grants of one source (optionally of one user); returns the users whose grant
+    ended. Other sources' grants stay."""
+    qs = ChildAccessGrant.objects.filter(source=source, source_id=source_id, ended_at__isnull=True)
+    if user is not None:
+        qs = qs.filter(user=user)
+    ended = sorted(qs.values_list("user_id", flat=True))
+    if ended:
+        qs.update(ended_at=timezone.now())
+        if by is not None and child is not None:
+            access_record(
+                user=by,
+                action=AccessEvent.Action.CHANGE,
+                child=child,
+                detail={"grant_ended": source, "source_id": source_id, "from_users": ended},
+            )
+    return ended
+
+
+def grants_expire_source(*, source: str, source_id: int, expires_at: datetime) -> int:
+    """Let the live grants of one source run until `expires_at` (a closed referral's period)."""
+    return ChildAccessGrant.objects.filter(
+        source=source, source_id=source_id, ended_at__isnull=True
+    ).update(expires_at=expires_at)
+
+
+def grants_end_expired(*, now: datetime) -> int:
+    """Mark grants whose expiry has passed as ended (set-based, idempotent). Expired grants give
+    no access anyway; this keeps the table's live rows few."""
+    return ChildAccessGrant.objects.filter(ended_at__isnull=True, expires_at__lte=now).update(
+        ended_at=now
+    )
 
 
 @transaction.atomic
@@ -104,7 +219,14 @@ def access_request_decide(
     locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     child = locked.child
     if approve:
-        child_grant_access(child=child, user=locked.requested_by, by=by)
+        grant_open(
+            child=child,
+            user=locked.requested_by,
+            level=Level.READ,
+            source=ChildAccessGrant.Source.ACCESS_REQUEST,
+            source_id=locked.pk,
+            by=by,
+        )
         text = _("Your request for access to %(record)s was approved.")
         link = reverse("cases:child_detail", args=[child.pk])
     else:
@@ -119,34 +241,67 @@ def access_request_decide(
     return locked
 
 
+class EmergencyTokenUsed(Exception):
+    """The duplicate-search token was already used to break the glass."""
+
+
+def emergency_access_until() -> datetime:
+    return timezone.now() + timedelta(hours=settings.EMERGENCY_ACCESS_HOURS)
+
+
+def emergency_reviewers(*, child: Child) -> QuerySet[User]:
+    """Who is told of, and reviews, an emergency access: the child supervisors of the child's
+    township; where it has none, those of the next region up, and at the county (which always
+    has one) its civil-affairs supervisors as well."""
+    region = child.residence_region_id
+    for length in (9, 6, 4, 2):
+        if len(region) < length:
+            continue
+        code = region[:length]
+        supervisors = Membership.objects.filter(
+            is_active=True, role=Role.CHILD_SUPERVISOR, jurisdiction__contains=[code]
+        )
+        if length <= 6:
+            supervisors = supervisors | Membership.objects.filter(
+                is_active=True,
+                role=Role.AGENCY_SUPERVISOR,
+                agency__kind=Agency.Kind.CIVIL_AFFAIRS,
+                jurisdiction__contains=[code],
+            )
+        users = User.objects.filter(pk__in=supervisors.values("user_id"), is_active=True)
+        if users.exists():
+            return users
+    return User.objects.none()
+
+
 @transaction.atomic
-def emergency_access_open(*, child: Child, by: User, reason: str) -> Any:
-    """Break the glass: open one file outside the user's scope for EMERGENCY_ACCESS_HOURS.
+def emergency_access_open(
+    *, child: Child, by: User, reason_code: str, reason: str, token_nonce: str
+) -> EmergencyAccess:
+    """Break the glass: one file, read only, for EMERGENCY_ACCESS_HOURS, once per token.
 
-    The access is logged and the child supervisors responsible for the child are told at once;
-    they review it with a note.
+    The access is logged and the child's supervisors are told at once; they review it.
     """
-    from datetime import timedelta
-
-    from django.conf import settings
-
-    from cases.models import EmergencyAccess
-    from cases.selectors import responsible_staff
-    from institutions.roles import Role
-
-    access = EmergencyAccess.objects.create(
-        user=by,
-        child=child,
-        reason=reason,
-        expires_at=timezone.now() + timedelta(hours=settings.EMERGENCY_ACCESS_HOURS),
-    )
+    try:
+        with transaction.atomic():
+            access = EmergencyAccess.objects.create(
+                user=by,
+                child=child,
+                reason_code=reason_code,
+                reason=reason,
+                token_nonce=token_nonce,
+                expires_at=emergency_access_until(),
+            )
+    except IntegrityError:
+        raise EmergencyTokenUsed from None
     access_record(
-        user=by, action=AccessEvent.Action.VIEW, child=child, detail={"emergency_access": access.pk}
+        user=by,
+        action=AccessEvent.Action.EMERGENCY,
+        child=child,
+        detail={"emergency_access": access.pk, "reason_code": reason_code},
     )
     notify(
-        recipients=responsible_staff(
-            region_code=child.residence_region_id, roles=(Role.CHILD_SUPERVISOR,)
-        ),
+        recipients=emergency_reviewers(child=child),
         kind="emergency_access",
         text=_("%(user)s opened the file %(record)s in an emergency: please review it.")
         % {"user": by, "record": child.record_number},

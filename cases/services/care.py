@@ -9,11 +9,19 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from cases.models import AccessEvent, CarePlan, CarePlanReview, CareTeamMember, Child
-from cases.services.access import access_record, child_grant_access
-from cases.services.child import end_team_membership
+from cases.models import (
+    AccessEvent,
+    CarePlan,
+    CarePlanReview,
+    CareTeamMember,
+    Child,
+    ChildAccessGrant,
+)
+from cases.services.access import access_record, grant_open
+from cases.services.child import EditConflict, end_team_membership
 from followups.services import notify
 from institutions.models import User
+from institutions.roles import Level
 
 
 @transaction.atomic
@@ -35,7 +43,14 @@ def care_team_add(
             is_active=True,
             defaults={"added_by": by},
         )
-        child_grant_access(child=child, user=user, by=by)
+        grant_open(
+            child=child,
+            user=user,
+            level=Level.CONTRIBUTE,
+            source=ChildAccessGrant.Source.CARE_TEAM,
+            source_id=member.pk,
+            by=by,
+        )
         notify(
             recipients=[user] if user.pk != by.pk else [],
             kind="care_team_added",
@@ -68,16 +83,30 @@ def care_team_remove(*, member: CareTeamMember, by: User) -> CareTeamMember:
 
 
 @transaction.atomic
-def care_plan_create(*, child: Child, data: dict[str, Any], by: User) -> CarePlan:
-    """Start a care plan; an active plan it replaces is marked completed."""
-    CarePlan.objects.filter(child=child, status=CarePlan.Status.ACTIVE).update(
-        status=CarePlan.Status.COMPLETED
+def care_plan_create(
+    *, child: Child, data: dict[str, Any], by: User, replacing: int | None = None
+) -> CarePlan:
+    """Start a care plan; an active plan it replaces is marked completed.
+
+    `replacing` is the active plan the author saw (0: none); when someone else has started or
+    ended a plan since, EditConflict carries the child and nothing is written.
+    """
+    active = list(
+        CarePlan.objects.select_for_update().filter(child=child, status=CarePlan.Status.ACTIVE)
     )
+    if replacing is not None and replacing != (active[0].pk if active else 0):
+        raise EditConflict(child)
+    CarePlan.objects.filter(pk__in=[p.pk for p in active]).update(status=CarePlan.Status.COMPLETED)
     plan = CarePlan.objects.create(child=child, created_by=by, **data)
     access_record(
         user=by, action=AccessEvent.Action.CHANGE, child=child, detail={"care_plan": plan.pk}
     )
     return plan
+
+
+def care_plan_state(plan: CarePlan) -> str:
+    """What a plan's review form is based on: the plan's status and review date."""
+    return f"{plan.status}:{plan.review_date.isoformat()}"
 
 
 @transaction.atomic
@@ -89,8 +118,17 @@ def care_plan_review(
     by: User,
     next_review_date: date | None = None,
     new_status: str | None = None,
+    expected_state: str | None = None,
 ) -> CarePlanReview:
-    """Record a review; it can set the next review date and end the plan."""
+    """Record a review; it can set the next review date and end the plan.
+
+    `expected_state` is the plan's `care_plan_state` when the review form was opened: if
+    someone has changed the plan since, EditConflict carries the plan as it is now and nothing
+    is written, so the later review does not undo the earlier one's date or status.
+    """
+    plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
+    if expected_state is not None and care_plan_state(plan) != expected_state:
+        raise EditConflict(plan)
     review = CarePlanReview.objects.create(
         plan=plan,
         reviewed_on=reviewed_on,

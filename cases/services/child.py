@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.identity import name_key, protect_national_id
-from cases.models import AccessEvent, CareTeamMember, Child, Handover
-from cases.services.access import access_record, child_revoke_access
+from cases.models import AccessEvent, CareTeamMember, Child, ChildAccessGrant, Handover
+from cases.services.access import access_record, grants_end
+from cases.snapshots import file_snapshot
+from core.versioning import EditConflict as EditConflict  # the views' name for it
+from core.versioning import update_if_version
 from followups.services import notify
 from institutions.models import Institution, Region, User
 
-
-class EditConflict(Exception):
-    """Someone else saved the file after the editor opened it; nothing was written."""
-
-    def __init__(self, current: Child) -> None:
-        super().__init__("edit conflict")
-        self.current = current
+V = TypeVar("V", bound=Model)
 
 
 class DuplicateChild(Exception):
@@ -95,28 +92,27 @@ def child_create(
     return child
 
 
-def _save_if_unchanged(
+def save_if_unchanged(
     *,
-    child: Child,
+    instance: V,
     expected_version: int,
     values: dict[str, Any],
     by: User,
     detail: dict,
     request: Any = None,
-) -> Child:
-    """Write `values` only if the file is still at `expected_version`; log the change.
+) -> V:
+    """Write `values` to a versioned record of a child's file (the child itself, a guardian…)
+    only if it is still at `expected_version`, and log the change; otherwise EditConflict.
 
     The version check and the write are one conditional UPDATE, so of two people saving at once
     exactly one succeeds and the other's change is refused, never silently overwritten.
     """
-    updated = Child.objects.filter(pk=child.pk, version=expected_version).update(
-        **values, version=F("version") + 1, updated_at=timezone.now()
-    )
-    current = Child.objects.get(pk=child.pk)
-    if not updated:
-        raise EditConflict(current)
+    if isinstance(instance, Child):
+        values = {**values, "updated_at": timezone.now()}
+    current = update_if_version(instance=instance, expected_version=expected_version, values=values)
+    child = current if isinstance(current, Child) else current.child  # type: ignore[attr-defined]
     access_record(
-        user=by, action=AccessEvent.Action.CHANGE, child=current, request=request, detail=detail
+        user=by, action=AccessEvent.Action.CHANGE, child=child, request=request, detail=detail
     )
     return current
 
@@ -137,8 +133,8 @@ def child_update(
         values["name_pinyin"] = name_key(values["name"])
     if national_id is not None:
         values.update(protect_national_id(national_id))
-    return _save_if_unchanged(
-        child=child,
+    return save_if_unchanged(
+        instance=child,
         expected_version=expected_version,
         values=values,
         by=by,
@@ -150,8 +146,8 @@ def child_update(
 @transaction.atomic
 def child_close(*, child: Child, reason: str, expected_version: int, by: User) -> Child:
     """Close a file with a reason; it stays, with its history, and can be found and reopened."""
-    return _save_if_unchanged(
-        child=child,
+    return save_if_unchanged(
+        instance=child,
         expected_version=expected_version,
         values={"status": Child.Status.CLOSED, "status_reason": reason},
         by=by,
@@ -162,8 +158,8 @@ def child_close(*, child: Child, reason: str, expected_version: int, by: User) -
 @transaction.atomic
 def child_reopen(*, child: Child, expected_version: int, by: User) -> Child:
     """Reopen a closed file."""
-    return _save_if_unchanged(
-        child=child,
+    return save_if_unchanged(
+        instance=child,
         expected_version=expected_version,
         values={"status": Child.Status.ACTIVE, "status_reason": ""},
         by=by,
@@ -179,16 +175,26 @@ class HandoverTarget:
 
 
 @transaction.atomic
-def child_handover(*, child: Child, target: HandoverTarget, reason: str, by: User) -> Handover:
+def child_handover(
+    *,
+    child: Child,
+    target: HandoverTarget,
+    reason: str,
+    by: User,
+    expected_version: int | None = None,
+) -> Handover:
     """Move a child to another region (and school or institution), history intact.
 
     The receiving child directors and supervisors (and the new school's or institution's staff)
     are told. The sending side's care-team members leave the team; what the sending side wrote
-    stays readable to it through the hand-over record, nothing newer.
+    stays readable to it through the hand-over record, frozen as it was then (`snapshot`).
+    A hand-over based on an outdated version of the file is refused (EditConflict).
     """
     from cases.selectors import responsible_staff, staff_of
 
     locked = Child.objects.select_for_update().get(pk=child.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise EditConflict(locked)
     handover = Handover.objects.create(
         child=locked,
         from_region_id=locked.residence_region_id,
@@ -200,6 +206,7 @@ def child_handover(*, child: Child, target: HandoverTarget, reason: str, by: Use
         reason=reason,
         child_version=locked.version,
         handed_over_by=by,
+        snapshot=file_snapshot(locked),
     )
     Child.objects.filter(pk=locked.pk).update(
         residence_region=target.region,
@@ -238,26 +245,14 @@ def child_handover(*, child: Child, target: HandoverTarget, reason: str, by: Use
 
 
 def end_team_membership(*, member: CareTeamMember, by: User) -> None:
+    """End a care-team place and the grant it gave (other sources' grants stay)."""
     member.is_active = False
     member.ended_on = timezone.localdate()
     member.save(update_fields=["is_active", "ended_on"])
-    if (
-        member.user is not None
-        and not CareTeamMember.objects.filter(
-            child_id=member.child_id, user=member.user, is_active=True
-        ).exists()
-        and not _needed_by_a_referral(child_id=member.child_id, user=member.user)
-    ):
-        child_revoke_access(child=member.child, user=member.user, by=by)
-
-
-def _needed_by_a_referral(*, child_id: int, user: User) -> bool:
-    """A clinic member keeps the grant an open (or recently closed) referral gave them."""
-    from referrals.models import Referral
-    from referrals.selectors import access_still_given_q
-
-    return Referral.objects.filter(
-        access_still_given_q(now=timezone.now()),
-        child_id=child_id,
-        to_institution__memberships__user=user,
-    ).exists()
+    if member.user is not None:
+        grants_end(
+            source=ChildAccessGrant.Source.CARE_TEAM,
+            source_id=member.pk,
+            by=by,
+            child=member.child,
+        )

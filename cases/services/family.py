@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases.models import AccessEvent, Child, Consent, Guardian
 from cases.services.access import access_record
+from cases.services.child import EditConflict, save_if_unchanged
 from institutions.models import Agency, User
 
 GUARDIAN_FIELDS = (
@@ -44,37 +45,38 @@ def guardian_add(*, child: Child, data: dict[str, Any], by: User) -> Guardian:
 
 
 @transaction.atomic
-def guardian_update(*, guardian: Guardian, data: dict[str, Any], by: User) -> Guardian:
+def guardian_update(
+    *, guardian: Guardian, data: dict[str, Any], expected_version: int, by: User
+) -> Guardian:
+    """Save validated changes if nobody saved the guardian in between; otherwise EditConflict
+    (and nothing is written, not even the change of primary contact)."""
     values = {k: v for k, v in data.items() if k in GUARDIAN_FIELDS}
     if values.get("is_primary_contact"):
         Guardian.objects.filter(child_id=guardian.child_id, is_primary_contact=True).exclude(
             pk=guardian.pk
         ).update(is_primary_contact=False)
-    for field, value in values.items():
-        setattr(guardian, field, value)
-    guardian.save()
-    access_record(
-        user=by,
-        action=AccessEvent.Action.CHANGE,
-        child=guardian.child,
+    return save_if_unchanged(
+        instance=guardian,
+        expected_version=expected_version,
+        values=values,
+        by=by,
         detail={"guardian_changed": guardian.pk},
     )
-    return guardian
 
 
 @transaction.atomic
-def guardian_deactivate(*, guardian: Guardian, by: User) -> Guardian:
-    """A guardian who no longer is one stays on file, marked as former."""
-    guardian.is_active = False
-    guardian.is_primary_contact = False
-    guardian.save(update_fields=["is_active", "is_primary_contact"])
-    access_record(
-        user=by,
-        action=AccessEvent.Action.CHANGE,
-        child=guardian.child,
+def guardian_deactivate(
+    *, guardian: Guardian, by: User, expected_version: int | None = None
+) -> Guardian:
+    """A guardian who no longer is one stays on file, marked as former. With the version the
+    form was opened at, a guardian someone changed meanwhile is not removed (EditConflict)."""
+    return save_if_unchanged(
+        instance=guardian,
+        expected_version=guardian.version if expected_version is None else expected_version,
+        values={"is_active": False, "is_primary_contact": False},
+        by=by,
         detail={"guardian_removed": guardian.pk},
     )
-    return guardian
 
 
 @transaction.atomic
@@ -110,19 +112,24 @@ def consent_record(
 
 @transaction.atomic
 def consent_withdraw(*, consent: Consent, reason: str, by: User) -> Consent:
-    """Withdrawal is honoured from now on; the record of the consent stays."""
-    if consent.withdrawn_at is None:
-        consent.withdrawn_at = timezone.now()
-        consent.withdrawn_by = by
-        consent.withdrawal_reason = reason
-        consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
-        access_record(
-            user=by,
-            action=AccessEvent.Action.CHANGE,
-            child=consent.child,
-            detail={"consent_withdrawn": consent.pk},
-        )
-    return consent
+    """Withdrawal is honoured from now on; the record of the consent stays.
+
+    The first withdrawal stands: one already recorded (perhaps a moment ago, by someone else)
+    raises EditConflict with the consent as it is, and the later reason is not written over it.
+    """
+    updated = Consent.objects.filter(pk=consent.pk, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now(), withdrawn_by=by, withdrawal_reason=reason
+    )
+    current = Consent.objects.select_related("withdrawn_by").get(pk=consent.pk)
+    if not updated:
+        raise EditConflict(current)
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        child=current.child,
+        detail={"consent_withdrawn": consent.pk},
+    )
+    return current
 
 
 def has_consent(*, child: Child, purpose: str, agency: Agency | None = None) -> bool:

@@ -612,13 +612,22 @@ def test_outsider_gets_404(session, outsider_client):
     assert not Assessment.objects.filter(session=session).exists()
 
 
-def test_mentor_without_permission_gets_403(session, login):
+def test_mentor_without_permission_gets_403_and_404_for_a_session_out_of_scope(session, login):
     child = pupils(session, 1)[0]
     mentor = login("mentor")
     assert mentor.get(reverse("assessments:screening_list")).status_code == 403
     assert mentor.get(reverse("assessments:screening_create")).status_code == 403
+    # The session is not the mentor's: out of scope answers 404 before any permission.
     for method, url in session_urls(session, child):
-        assert getattr(mentor, method)(url, {"answers": MILD}).status_code == 403, url
+        assert getattr(mentor, method)(url, {"answers": MILD}).status_code == 404, url
+    assert not Assessment.objects.filter(session=session).exists()
+
+
+def test_a_supervisor_of_the_region_without_the_permission_gets_403(session, login):
+    child = pupils(session, 1)[0]
+    supervisor = login("supervisor_town")
+    for method, url in session_urls(session, child):
+        assert getattr(supervisor, method)(url, {"answers": MILD}).status_code == 403, url
     assert not Assessment.objects.filter(session=session).exists()
 
 

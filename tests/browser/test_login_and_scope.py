@@ -65,5 +65,5 @@ def test_out_of_scope_file_is_not_found(phone):
 def test_wrong_password_is_explained_on_the_form(phone):
     page = phone
     sign_in(page, "director_a", "wrong-password-0")
-    assert page.locator(".alert-danger").is_visible()
+    assert page.locator(".alert-danger:not([hidden])").is_visible()
     screenshot(page, "login-error")

@@ -98,12 +98,13 @@ def test_auditor_lists_every_event_by_one_user(login):
     assert {first.pk, second.pk} <= children
 
 
-def test_security_administrator_may_read_the_log(login):
+def test_security_administrator_may_not_read_the_log(login):
+    """Separated administrators: only the auditor reads the access log."""
     (child,) = village_children(1)
     open_file(login("director_a"), child)
     client = login("security")
-    assert client.get(reverse("cases:audit_log")).status_code == 200
-    assert client.get(reverse("cases:audit_child", args=[child.pk])).status_code == 200
+    assert client.get(reverse("cases:audit_log")).status_code == 403
+    assert client.get(reverse("cases:audit_child", args=[child.pk])).status_code == 403
 
 
 def test_whole_log_is_newest_first_and_shows_who_what_when_where(login):

@@ -6,11 +6,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from guardian.shortcuts import assign_perm
 
-from cases.models import CarePlan, CareTeamMember, Child, Consent, Guardian
+from cases.models import CarePlan, CareTeamMember, Child, ChildAccessGrant, Consent, Guardian
+from cases.services.access import grant_open
 from institutions.models import Agency, User
-from institutions.roles import Role
+from institutions.roles import Level, Role
 from institutions.services import membership_grant
 from tests.conftest import DEMO_PASSWORD
 
@@ -26,7 +26,9 @@ def volunteer_seeing(n: int, name: str) -> User:
         agency=Agency.objects.get(kind=Agency.Kind.YOUTH_LEAGUE),
     )
     for child in Child.objects.order_by("id")[:n]:
-        assign_perm("cases.view_child", volunteer, child)
+        grant_open(
+            child=child, user=volunteer, level=Level.READ, source=ChildAccessGrant.Source.SHARE
+        )
     return volunteer
 
 

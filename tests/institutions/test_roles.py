@@ -92,7 +92,7 @@ def test_seed_demo_is_safe_to_run_twice():
     assert (User.objects.count(), Child.objects.count(), Group.objects.count()) == before
 
 
-def test_a_membership_added_in_the_admin_site_gives_the_role(login):
+def test_a_membership_added_in_the_admin_site_gives_the_role_once_approved(login):
     newcomer = User.objects.create_user("admin_made", password="Long-Pass-2031")
     agency = Agency.objects.get(kind=Agency.Kind.CIVIL_AFFAIRS)
     response = login("admin").post(
@@ -106,6 +106,13 @@ def test_a_membership_added_in_the_admin_site_gives_the_role(login):
         },
     )
     assert response.status_code == 302, response.content[:2000]
+    assert not User.objects.get(pk=newcomer.pk).has_perm("cases.view_child")  # waits
+    membership = newcomer.memberships.get()
+    response = login("security").post(
+        "/admin/institutions/membership/",
+        {"action": "approve_memberships", "_selected_action": [membership.pk], "index": 0},
+    )
+    assert response.status_code == 302
     newcomer = User.objects.get(pk=newcomer.pk)
     assert newcomer.has_perm("cases.view_child")
 

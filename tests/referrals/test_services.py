@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cases.models import AccessEvent, Child, Consent
+from cases.models import AccessEvent, Child, ChildAccessGrant, Consent
 from cases.selectors import children_visible_to
 from cases.services.care import care_team_add
 from cases.services.family import consent_withdraw
@@ -369,14 +369,22 @@ def test_a_grant_needed_by_the_care_team_is_kept():
     assert clinic_sees(child)
 
 
+def referral_grants(referral):
+    return ChildAccessGrant.objects.filter(source="referral", source_id=referral.pk)
+
+
 def test_expiry_is_set_based_over_many_referrals():
     children = [pupil(i) for i in range(3, 6)]
     referrals = [advance(sent(c), S.CLOSED) for c in children]
-    Referral.objects.filter(pk__in=[r.pk for r in referrals]).update(
-        access_until=timezone.now() - timedelta(days=1)
-    )
-    assert services.referral_expire_access(now=timezone.now()) == 3
+    # Closing gave each referral's grants the referral's access period as their expiry.
+    for referral in referrals:
+        assert {g.expires_at for g in referral_grants(referral)} == {referral.access_until}
+    ChildAccessGrant.objects.filter(
+        source="referral", source_id__in=[r.pk for r in referrals]
+    ).update(expires_at=timezone.now() - timedelta(days=1))
     assert not any(clinic_sees(c) for c in children)
+    assert services.referral_expire_access(now=timezone.now()) == 3
+    assert services.referral_expire_access(now=timezone.now()) == 0
 
 
 # Notifications.

@@ -289,10 +289,17 @@ def test_a_step_out_of_order_is_refused_with_a_message():
     assert "cannot move" in response.content.decode()
     referral.refresh_from_db()
     assert referral.status == S.SENT and referral.discharged_at is None
-    declined = sent()
+    declined = sent(pupil(1))
     services.referral_decline(referral=declined, by=user("clinician"), reason="满员")
     # The clinic has lost the referral with its access: the page is gone for it.
     assert client.get(reverse("referrals:step", args=[declined.pk, "book"])).status_code == 404
+    # While another referral still opens the child's file to the clinic, the declined one can
+    # be read but not acted on.
+    also_declined = sent()
+    services.referral_decline(referral=also_declined, by=user("clinician"), reason="满员")
+    assert client.get(reverse("referrals:detail", args=[also_declined.pk])).status_code == 200
+    step = reverse("referrals:step", args=[also_declined.pk, "book"])
+    assert client.get(step).status_code == 403
 
 
 def test_accept_and_decline_in_one_step_from_the_inbox():

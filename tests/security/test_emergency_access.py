@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases.models import AccessEvent, EmergencyAccess
 from followups.models import Notification
-from tests.cases.test_file import child_form, make_child
+from tests.cases.test_file import child_form, make_child, tokens_shown
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def found_outside(login, region="990101001002"):
         "/children/new/",
         child_form(name="急救孩子", birth_date="2012-02-02", residence_region="990101002001"),
     )
-    return client, child, response.context["tokens"][child.pk]
+    return client, child, tokens_shown(response)[child.pk]
 
 
 def test_a_stated_emergency_opens_the_file_for_a_few_hours(login):
@@ -37,7 +37,11 @@ def test_a_stated_emergency_opens_the_file_for_a_few_hours(login):
 
     response = client.post(
         "/children/emergency-access/",
-        {"token": token, "reason": "孩子在校突发自伤，需查看监护人联系方式"},
+        {
+            "token": token,
+            "reason_code": "self_harm",
+            "reason": "孩子在校突发自伤，需查看监护人联系方式",
+        },
     )
     assert response["Location"] == file_url
     assert client.get(file_url).status_code == 200
@@ -58,7 +62,14 @@ def test_a_stated_emergency_opens_the_file_for_a_few_hours(login):
 
 def test_the_supervisor_reviews_it_and_others_cannot(login):
     client, child, token = found_outside(login)
-    client.post("/children/emergency-access/", {"token": token, "reason": "突发情况需要联系家长"})
+    client.post(
+        "/children/emergency-access/",
+        {
+            "token": token,
+            "reason_code": "danger",
+            "reason": "突发情况需要马上联系家长，孩子下落不明",
+        },
+    )
     access = EmergencyAccess.objects.get(child=child)
     supervisor = login("supervisor_town")
     assert 'data-testid="emergency-to-review"' in supervisor.get("/").content.decode()
@@ -72,7 +83,8 @@ def test_a_borrowed_token_opens_nothing(login):
     _client, child, token = found_outside(login)
     other = login("counselor")
     response = other.post(
-        "/children/emergency-access/", {"token": token, "reason": "借用他人的链接"}
+        "/children/emergency-access/",
+        {"token": token, "reason_code": "other", "reason": "借用他人的链接打开档案看看情况如何"},
     )
     assert response.status_code == 404
     assert not EmergencyAccess.objects.filter(child=child).exists()

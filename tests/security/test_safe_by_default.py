@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC_PREFIXES = (
     "accounts/login/",
     "accounts/logout/",
+    "accounts/set-password/",  # a one-time link, opened before signing in
     "i18n/",
     "healthz",
     "admin/",

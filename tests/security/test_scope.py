@@ -6,10 +6,11 @@ import pytest
 from django.db.models import Q
 from django.urls import reverse
 
-from cases.models import AccessEvent, Child
+from cases.models import AccessEvent, Child, ChildAccessGrant
 from cases.selectors import children_visible_to
-from cases.services.access import child_grant_access, child_revoke_access
+from cases.services.access import grant_open, grants_end
 from institutions.models import Institution, Region
+from institutions.roles import Level
 from institutions.services import membership_end
 from tests.conftest import user
 
@@ -43,7 +44,7 @@ def expected_ids(username: str) -> set[int]:
     elif username.startswith("county_"):
         rows = rows.filter(in_region("990101"))
     elif username in {"mentor", "volunteer"}:
-        rows = rows.filter(childuserobjectpermission__user__username=username)
+        rows = rows.filter(care_team__user__username=username, care_team__is_active=True)
     else:
         rows = rows.none()
     return set(rows.values_list("id", flat=True))
@@ -151,14 +152,20 @@ def test_explicit_grant_widens_one_users_scope_to_one_child(login):
     url = f"/api/v1/children/{far_child.pk}/"
     assert client.get(url).status_code == 404
 
-    child_grant_access(child=far_child, user=director, by=user("supervisor_town"))
+    grant_open(
+        child=far_child,
+        user=director,
+        level=Level.READ,
+        source=ChildAccessGrant.Source.SHARE,
+        by=user("supervisor_town"),
+    )
     assert client.get(url).status_code == 200
     assert client.get(reverse("cases:child_detail", args=[far_child.pk])).status_code == 200
     assert client.get(f"/api/v1/children/{other_far_child.pk}/").status_code == 404
     # Only that user: director_b still cannot see the child.
     assert login("director_b").get(url).status_code == 404
 
-    child_revoke_access(child=far_child, user=director, by=user("supervisor_town"))
+    grants_end(source=ChildAccessGrant.Source.SHARE, source_id=None, user=director)
     assert client.get(url).status_code == 404
 
 

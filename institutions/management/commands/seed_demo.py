@@ -19,8 +19,8 @@ from django.db import transaction
 from assessments.builtin import install as install_instruments
 from assessments.models import Instrument, ReassessmentPolicy
 from cases.identity import name_key
-from cases.models import Category, Child, Guardian, RiskLevel
-from cases.services.access import child_grant_access
+from cases.models import CareTeamMember, Category, Child, Guardian, RiskLevel
+from cases.services.care import care_team_add
 from institutions.models import Agency, Institution, User
 from institutions.roles import Role
 from institutions.services import membership_grant, region_load
@@ -263,20 +263,28 @@ class Command(BaseCommand):
             )
         users = self._users(agencies, institutions)
         created = self._children(institutions)
-        # The mentor and the volunteer see a few children through explicit grants.
+        # The mentor and the volunteer see a few children through their care-team places.
         middle_school_pupils = list(
             Child.objects.filter(school=institutions["middle_school"]).order_by("record_number")
         )
         for child in middle_school_pupils[:5]:
-            child_grant_access(child=child, user=users["mentor"])
+            self._join_team(
+                child, users["mentor"], CareTeamMember.TeamRole.MENTOR, users["counselor"]
+            )
         for child in Child.objects.filter(residence_region_id="990101002002").order_by(
             "record_number"
         )[:2]:
-            child_grant_access(child=child, user=users["volunteer"])
+            self._join_team(
+                child, users["volunteer"], CareTeamMember.TeamRole.VOLUNTEER, users["social_worker"]
+            )
         self.stdout.write(
             f"Demo data ready: {len(users)} users, {Child.objects.count()} children "
             f"({created} new). Password for every demo user: the DEMO_PASSWORD setting."
         )
+
+    def _join_team(self, child: Child, member: User, team_role: str, by: User) -> None:
+        if not CareTeamMember.objects.filter(child=child, user=member, is_active=True).exists():
+            care_team_add(child=child, team_role=team_role, by=by, user=member)
 
     def _users(
         self, agencies: dict[Agency.Kind, Agency], institutions: dict[str, Institution]
