@@ -12,7 +12,7 @@ help:
 	@echo "make run    - install, start PostgreSQL/Redis (embedded unless configured), migrate,"
 	@echo "              load demo data, serve http://127.0.0.1:8000 with a Celery worker and beat"
 	@echo "make test   - the whole test suite against real PostgreSQL and Redis"
-	@echo "make lint   - ruff (format check and lint) and mypy"
+	@echo "make lint   - ruff (format check and lint), the floors (import-linter) and mypy"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -34,6 +34,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	DJANGO_ENV=test DATABASE_URL=postgres://lint@127.0.0.1/lint REDIS_URL=redis://127.0.0.1:6379/0 \
 		$(VENV)/bin/mypy core institutions cases assessments referrals followups dashboards config
 

@@ -19,8 +19,8 @@ from assessments.selectors import assessments_visible_to, current_instruments, m
 from assessments.services import assessment_submit
 from cases.models import Child, Consent, RiskLevel
 from cases.services.family import has_consent
+from core.access import fetch
 from core.inputs import BoundedSerializerMixin
-from institutions.access import fetch
 from institutions.api import ScopedAPIMixin
 from institutions.roles import Level
 from institutions.selectors import signed_in_user

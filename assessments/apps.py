@@ -9,8 +9,12 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("Assessments")
 
     def ready(self) -> None:
-        from assessments import file_integration
+        from assessments import file_integration, navigation
         from assessments.selectors import register_scopes
+        from assessments.services import latest_result_risks
+        from cases.services.risk import register_risk_source
 
         file_integration.register()
         register_scopes()
+        register_risk_source(latest_result_risks)
+        navigation.register()

@@ -3,6 +3,7 @@ charts, open alerts) and timeline entries. One query each, whatever the number o
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 from django.urls import reverse
@@ -53,7 +54,6 @@ def section_context(child: Child, user: User) -> dict[str, Any]:
 
 
 def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
-    from datetime import datetime, time
 
     entries = []
     for a in _results(child)[:50]:

@@ -23,10 +23,11 @@ from assessments.models import Assessment, Instrument, ScreeningAbsence, Screeni
 from assessments.scoring import TOTAL, Definition, Result, text_in
 from assessments.selectors import assessments_visible_to
 from assessments.services import assessment_submit
-from cases.models import AccessEvent, Child, Consent, Guardian, RiskLevel
+from cases.models import Child, Consent, Guardian, RiskLevel
 from cases.selectors import children_visible_to
-from cases.services.access import access_record
 from cases.services.family import consent_record
+from core.access_log import access_record
+from core.models import AccessEvent
 from core.spreadsheets import Sheet, UnreadableFile, csv_bytes, read_table, xlsx_bytes
 from institutions.models import Institution, User
 from institutions.selectors import scope_for

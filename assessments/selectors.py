@@ -19,7 +19,7 @@ from assessments.models import (
 )
 from cases.models import Child
 from cases.selectors import child_scope_q, register_child_related
-from institutions.access import register
+from core.access import register
 from institutions.models import User
 from institutions.roles import Level
 from institutions.selectors import scope_for

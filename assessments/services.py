@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -13,10 +13,15 @@ from django.utils.translation import gettext as _
 
 from assessments.models import Alert, Assessment, Instrument, ScreeningSession
 from assessments.scoring import Result
-from cases.models import AccessEvent, Child, RiskLevel
-from cases.services.access import access_record
-from followups.services import notify
-from institutions.models import User
+from cases.models import Child, RiskLevel
+from cases.selectors import care_team_users, responsible_staff
+from cases.services.risk import child_refresh_risk
+from core.access_log import access_record
+from core.jobs import enqueue
+from core.models import AccessEvent
+from core.notifications import notify
+from institutions.models import Membership, User
+from institutions.roles import Role
 
 ALERT_FROM = RiskLevel.HIGH
 
@@ -91,41 +96,24 @@ def current_assessments(*, child_ids: Any = None) -> Any:
     return qs
 
 
-def child_refresh_risk(*, child: Child) -> int:
-    """Derive the child's risk: the highest risk among the latest result of each instrument
-    code, raised to high by a flagged visit in the last VISIT_RISK_DAYS (DESIGN.md §4)."""
-    from django.conf import settings
-
-    from followups.models import Visit
-
+def latest_result_risks(child: Child) -> list[int]:
+    """The risk of the latest current result of each instrument (a source of the child's risk)."""
     latest_per_code = (
         current_assessments()
         .filter(child=child, instrument__code=OuterRef("instrument__code"))
         .order_by("-administered_on", "-id")
         .values("id")[:1]
     )
-    risks = list(
+    return list(
         current_assessments()
         .filter(child=child, id=Subquery(latest_per_code))
         .values_list("risk_level", flat=True)
     )
-    since = timezone.localdate() - timedelta(days=settings.VISIT_RISK_DAYS)
-    if Visit.objects.filter(child=child, flagged=True, visited_on__gte=since).exists():
-        risks.append(RiskLevel.HIGH)
-    risk = max(risks, default=RiskLevel.NONE)
-    if risk != child.risk_level:
-        Child.objects.filter(pk=child.pk).update(risk_level=risk, risk_updated_at=timezone.now())
-        child.risk_level = risk
-    return risk
 
 
 def alert_recipients(*, child: Child) -> list[User]:
     """The child's care team, the child directors and supervisors of the child's residence,
     and the counsellors of the child's school."""
-    from cases.selectors import care_team_users, responsible_staff
-    from institutions.models import Membership
-    from institutions.roles import Role
-
     recipients = [
         *care_team_users(child=child),
         *responsible_staff(region_code=child.residence_region_id),
@@ -144,8 +132,6 @@ def alert_raise(
     *, child: Child, assessment: Assessment | None, reason: str, risk_level: int, by: User
 ) -> Alert:
     """Record the alert and tell everyone responsible, in the app now and by e-mail."""
-    from assessments.tasks import send_alert_emails
-
     alert = Alert.objects.create(
         child=child, assessment=assessment, reason=reason, risk_level=risk_level
     )
@@ -157,7 +143,7 @@ def alert_raise(
     notify(
         recipients=alert_recipients(child=child), kind="alert", text=text, link=link, child=child
     )
-    transaction.on_commit(lambda: send_alert_emails.delay(alert.pk))
+    enqueue("assessments.send_alert_emails", alert.pk)
     return alert
 
 

@@ -11,6 +11,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from assessments.models import Alert
+from assessments.services import alert_recipients
+
 logger = logging.getLogger(__name__)
 
 
@@ -24,9 +27,6 @@ logger = logging.getLogger(__name__)
 )
 def send_alert_emails(alert_id: int) -> int:
     """E-mail everyone responsible for the child of an alert; recipients are resolved now."""
-    from assessments.models import Alert
-    from assessments.services import alert_recipients
-
     alert = Alert.objects.select_related("child").filter(pk=alert_id).first()
     if alert is None or alert.acknowledged_at is not None:
         return 0

@@ -24,9 +24,9 @@ from assessments.selectors import (
 from assessments.services import AlreadyCorrected, alert_acknowledge, assessment_submit
 from cases.models import Child, Consent
 from cases.services.family import consent_record
+from core.access import fetch
+from core.pagination import CappedPaginator
 from core.submissions import SubmitOnceMixin
-from institutions.access import fetch
-from institutions.pagination import CappedPaginator
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user

@@ -28,7 +28,7 @@ from assessments.forms_builder import InstrumentForm, initial_from
 from assessments.models import Instrument
 from assessments.scoring import TOTAL, Definition, text_in
 from cases.models import RiskLevel
-from institutions.access import fetch
+from core.access import fetch
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user

@@ -48,13 +48,14 @@ from assessments.screening import (
 from assessments.selectors import current_instruments, sessions_visible_to
 from cases.models import Child, RiskLevel
 from cases.selectors import children_visible_to
-from cases.services.access import access_record_export
+from core.access import fetch
+from core.access_log import access_record_many
+from core.models import AccessEvent
+from core.pagination import CappedPaginator
 from core.spreadsheets import spreadsheet_response
 from core.submissions import SubmitOnceMixin
-from institutions.access import fetch
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import User
-from institutions.pagination import CappedPaginator
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
@@ -383,9 +384,10 @@ class ScreeningImportView(SubmitOnceMixin, SessionViewMixin, View):
         if fmt in ("xlsx", "csv"):
             user = signed_in_user(request)
             template = sheet_template(session=session, user=user, fmt=fmt)
-            access_record_export(
+            access_record_many(
                 user=user,
-                children_ids=template.child_ids,
+                action=AccessEvent.Action.EXPORT,
+                child_ids=template.child_ids,
                 request=request,
                 detail={"screening_sheet": session.pk},
             )

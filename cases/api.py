@@ -13,7 +13,8 @@ from rest_framework.response import Response
 from cases.filters import ChildFilter
 from cases.models import Category, Child, RiskLevel
 from cases.selectors import child_list, children_visible_to
-from cases.services.access import access_record_list
+from core.access_log import access_record_many
+from core.models import AccessEvent
 from institutions.api import ScopedAPIMixin
 from institutions.masking import FieldKind, MaskedField
 from institutions.selectors import signed_in_user
@@ -75,11 +76,12 @@ class ChildViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows = list(page if page is not None else queryset)
-        access_record_list(
+        access_record_many(
             user=signed_in_user(request),
+            action=AccessEvent.Action.LIST,
             child_ids=[child.pk for child in rows],
             request=request._request,
-            api=True,
+            detail={"api": True},
         )
         data = self.get_serializer(rows, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)

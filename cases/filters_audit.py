@@ -11,7 +11,8 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import AccessEvent, Child
+from cases.models import Child
+from core.models import AccessEvent
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import User
 

@@ -21,9 +21,11 @@ from django.utils.translation import gettext_lazy
 
 from cases.forms import ChildForm, institutions_for
 from cases.identity import national_id_hash
-from cases.models import AccessEvent, Category, Child, ChildImport
-from cases.services.access import access_record
+from cases.models import Category, Child, ChildImport
 from cases.services.child import _record_number, build_child
+from core.access_log import access_record
+from core.jobs import enqueue
+from core.models import AccessEvent
 from core.spreadsheets import Sheet, UnreadableFile, cell_value, csv_bytes, read_table, xlsx_bytes
 from institutions.forms import BootstrapFormMixin
 from institutions.models import Institution, User
@@ -284,13 +286,11 @@ def child_imports_of(user: User) -> QuerySet[ChildImport]:
 @transaction.atomic
 def child_import_start(*, uploaded_file: UploadedFile, by: User) -> ChildImport:
     """Store an upload that passes the file checks and queue the job that checks and imports it."""
-    from cases.tasks import child_import_run_task
-
     checked = check_upload(uploaded_file)
     job = ChildImport.objects.create(
         uploaded_by=by, filename=checked.filename, content=checked.content, total_rows=checked.rows
     )
-    transaction.on_commit(lambda: child_import_run_task.delay(job.pk))
+    enqueue("cases.child_import_run", job.pk)
     return job
 
 

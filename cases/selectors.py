@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -14,13 +15,17 @@ from cases.identity import name_key, national_id_hash
 from cases.models import (
     AccessRequest,
     CarePlan,
+    CarePlanReview,
+    CareTeamMember,
     Child,
     ChildAccessGrant,
+    Consent,
     EmergencyAccess,
+    Guardian,
     Handover,
     RiskLevel,
 )
-from institutions.access import id_in, register
+from core.access import id_in, register
 from institutions.masking import FieldKind, mask, masked, may_see
 from institutions.models import Institution, Membership, Region, User
 from institutions.roles import Level, Role
@@ -213,7 +218,6 @@ def duplicate_candidates(
 def child_file_queryset() -> QuerySet[Child]:
     """Children with everything the file page shows, in a fixed number of queries (unscoped:
     the one fetch applies the user's scope)."""
-    from cases.models import CarePlanReview, CareTeamMember, Consent, Guardian
 
     return Child.objects.select_related(
         "residence_region",
@@ -277,7 +281,7 @@ def staff_of(*, institution: Institution) -> QuerySet[User]:
 def emergency_accesses_to_review(*, user: User) -> QuerySet[EmergencyAccess]:
     """Unreviewed emergency accesses to children in the reviewer's regions (for the auditor:
     all of them), oldest first."""
-    if user.has_perm("cases.view_accessevent"):
+    if user.has_perm("core.view_accessevent"):
         q = Q()
     elif user.has_perm("cases.review_emergency_access"):
         q = Q(pk__in=[])
@@ -323,7 +327,6 @@ def child_history(*, child: Child, user: User, limit: int = 200) -> list[dict[st
     Notes that were confidential at either end of a change stay hidden from roles that may not
     read confidential notes, as on the file itself.
     """
-    from django.apps import apps
 
     hide_confidential = not may_see(user, FieldKind.CONFIDENTIAL_NOTE)
 
@@ -383,21 +386,18 @@ def child_history(*, child: Child, user: User, limit: int = 200) -> list[dict[st
 
 def guardians_visible_to(user: User | AnonymousUser) -> QuerySet[Any]:
     """Guardians of the children `user` may see."""
-    from cases.models import Guardian
 
     return Guardian.objects.filter(child_scope_q(user, via="child__")).select_related("child")
 
 
 def consents_visible_to(user: User | AnonymousUser) -> QuerySet[Any]:
     """Consents of the children `user` may see."""
-    from cases.models import Consent
 
     return Consent.objects.filter(child_scope_q(user, via="child__")).select_related("child")
 
 
 def care_team_visible_to(user: User | AnonymousUser) -> QuerySet[Any]:
     """Care-team memberships of the children `user` may see."""
-    from cases.models import CareTeamMember
 
     return CareTeamMember.objects.filter(child_scope_q(user, via="child__")).select_related(
         "child", "user"
@@ -411,7 +411,6 @@ def care_plans_visible_to(user: User | AnonymousUser) -> QuerySet[CarePlan]:
 
 def care_team_users(*, child: Child) -> QuerySet[User]:
     """The active staff members of a child's care team (peer partners have no account)."""
-    from cases.models import CareTeamMember
 
     member_ids = CareTeamMember.objects.filter(
         child=child, is_active=True, user__isnull=False
@@ -420,7 +419,7 @@ def care_team_users(*, child: Child) -> QuerySet[User]:
 
 
 def register_child_related(model: type[Any], *, via: str = "child__") -> None:
-    """Let `institutions.access.fetch()` scope `model` through its child (see child_scope_q)."""
+    """Let `core.access.fetch()` scope `model` through its child (see child_scope_q)."""
     column = _child_id_path(via)
     path = column.split("__")
 
@@ -451,7 +450,6 @@ def handover_scope_q(user: User | AnonymousUser, level: Level = Level.READ) -> Q
 
 def register_scopes() -> None:
     """The scoping of this app's models for the one fetch (called from CasesConfig.ready)."""
-    from cases.models import CarePlan, CareTeamMember, Consent, Guardian
 
     register_child_related(Child, via="")
     for model in (Guardian, Consent, CareTeamMember, CarePlan):

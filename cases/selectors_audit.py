@@ -29,12 +29,13 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import AccessEvent, Child
+from cases.models import Child
+from core.models import AccessEvent
 from institutions.masking import FieldKind, masked
 from institutions.models import User
 from institutions.roles import Role
 
-AUDIT_PERMISSION = "cases.view_accessevent"
+AUDIT_PERMISSION = "core.view_accessevent"
 PAGE_SIZE = 50
 
 

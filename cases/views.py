@@ -37,7 +37,6 @@ from cases.selectors import (
 )
 from cases.services.access import (
     EmergencyTokenUsed,
-    access_record_list,
     access_request_create,
     emergency_access_open,
     emergency_access_review,
@@ -52,8 +51,11 @@ from cases.services.child import (
     child_update,
 )
 from cases.timeline import timeline
+from core.access_log import access_record_many
+from core.models import AccessEvent
+from core.pagination import CappedPaginator
 from core.submissions import SubmitOnceMixin
-from institutions.pagination import CappedPaginator
+from institutions.models import User
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
@@ -79,7 +81,12 @@ class ChildListView(ScopedViewMixin, View):
         paginator = CappedPaginator(qs, self.page_size)
         page = paginator.get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
-        access_record_list(user=user, child_ids=[c.pk for c in page.object_list], request=request)
+        access_record_many(
+            user=user,
+            action=AccessEvent.Action.LIST,
+            child_ids=[c.pk for c in page.object_list],
+            request=request,
+        )
         query = request.GET.copy()
         query.pop("page", None)
         context = {
@@ -138,7 +145,6 @@ class ChildHistoryView(ScopedViewMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         child = self.object
         history = child_history(child=child, user=signed_in_user(request))
-        from institutions.models import User
 
         users = {u.pk: u for u in User.objects.filter(pk__in={h["user_id"] for h in history})}
         for entry in history:
@@ -497,8 +503,7 @@ class EmergencyReviewView(ScopedViewMixin, View):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if user.is_authenticated and not (
-            user.has_perm("cases.review_emergency_access")
-            or user.has_perm("cases.view_accessevent")
+            user.has_perm("cases.review_emergency_access") or user.has_perm("core.view_accessevent")
         ):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)  # type: ignore[return-value]

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from cases.filters_audit import AUDIT_TIMEZONE, AccessEventFilter
-from cases.models import AccessEvent
 from cases.selectors_audit import (
     AUDIT_PERMISSION,
     access_event_page,
@@ -21,6 +20,7 @@ from cases.selectors_audit import (
     audited_child,
     audited_user,
 )
+from core.models import AccessEvent
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 

@@ -17,7 +17,8 @@ from cases.imports import (
     template_workbook,
 )
 from cases.models import ChildImport
-from cases.services.access import access_record_export
+from core.access_log import access_record_many
+from core.models import AccessEvent
 from core.spreadsheets import spreadsheet_response
 from core.submissions import SubmitOnceMixin
 from institutions.scoping import ScopedDetailView, ScopedViewMixin
@@ -77,9 +78,10 @@ class ImportTemplateView(ScopedViewMixin, View):
     def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
         content = template_workbook() if fmt == "xlsx" else template_csv()
         # A blank template holds no child's data: one event without a child.
-        access_record_export(
+        access_record_many(
             user=signed_in_user(request),
-            children_ids=[],
+            action=AccessEvent.Action.EXPORT,
+            child_ids=[],
             request=request,
             detail={"children_template": fmt},
         )

@@ -102,7 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "institutions.context_processors.navigation",
+                "dashboards.context_processors.navigation",
             ],
         },
     },

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from assessments.api import AssessmentViewSet
 from cases.api import ChildViewSet
+from dashboards import views as dashboard_views
 from institutions import views as institution_views
 from institutions.admin import PasswordSetDoneView, PasswordSetView
 from institutions.admin import site as admin_site
@@ -20,7 +21,7 @@ router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("referrals", ReferralViewSet, basename="referral")
 
 urlpatterns = [
-    path("", institution_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -9,9 +9,13 @@ class FollowupsConfig(AppConfig):
     verbose_name = _("Visits and follow-up")
 
     def ready(self) -> None:
-        from followups import activities_file, visits_file
+        from cases.services.risk import register_risk_source
+        from followups import activities_file, navigation, visits_file
         from followups.selectors import register_scopes
+        from followups.services import flagged_visit_risks
 
         visits_file.register()
         activities_file.register()
         register_scopes()
+        register_risk_source(flagged_visit_risks)
+        navigation.register()

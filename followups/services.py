@@ -1,65 +1,39 @@
-"""Writes for notifications and visits (follow-up plans and tasks join in later issues)."""
+"""Writes for visits (follow-up plans and tasks join in later issues)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from followups.models import Notification
+from cases.models import Child, RiskLevel
+from cases.selectors import care_team_users, responsible_staff
+from cases.services.risk import child_refresh_risk
+from core.access_log import access_record
+from core.models import AccessEvent
+from core.notifications import notify
+from followups.models import Visit
 from institutions.models import User
+from institutions.roles import Role
 
 
-def notify(
-    *,
-    recipients: Iterable[User],
-    kind: str,
-    text: str,
-    link: str = "",
-    child: Any = None,
-    params: dict[str, Any] | None = None,
-) -> list[Notification]:
-    """Tell each recipient (once, however often they are listed) in the app."""
-    unique = {user.pk: user for user in recipients if user is not None and user.is_active}
-    rows = [
-        Notification(
-            recipient=user,
-            kind=kind,
-            text=text[:300],
-            link=link,
-            child=child,
-            params=params or {},
-        )
-        for user in unique.values()
-    ]
-    return Notification.objects.bulk_create(rows)
-
-
-@transaction.atomic
-def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
-    """Mark the user's notifications (all, or the given ones) read; returns how many changed."""
-    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+def flagged_visit_risks(child: Child) -> list[int]:
+    """A flagged visit in the last VISIT_RISK_DAYS raises the child's risk to high (a source of
+    the child's risk)."""
+    since = timezone.localdate() - timedelta(days=settings.VISIT_RISK_DAYS)
+    recent = Visit.objects.filter(child=child, flagged=True, visited_on__gte=since).exists()
+    return [RiskLevel.HIGH] if recent else []
 
 
 @transaction.atomic
 def visit_record(*, child: Any, data: dict[str, Any], by: User) -> Any:
     """Log a visit; one with a serious concern is flagged: the child's risk rises and the
     township supervisors and the care team are told at once."""
-    from django.urls import reverse
-    from django.utils.translation import gettext as _
-
-    from assessments.services import child_refresh_risk
-    from cases.models import AccessEvent
-    from cases.selectors import care_team_users, responsible_staff
-    from cases.services.access import access_record
-    from followups.models import Visit
-    from institutions.roles import Role
-
     fields = {
         "kind",
         "visited_on",
@@ -100,10 +74,6 @@ def visit_record(*, child: Any, data: dict[str, Any], by: User) -> Any:
 @transaction.atomic
 def visit_review(*, visit: Any, by: User, note: str) -> Any:
     """A supervisor's review of a flagged visit, with a note; the first review stands."""
-    from cases.models import AccessEvent
-    from cases.services.access import access_record
-    from followups.models import Visit
-
     updated = Visit.objects.filter(pk=visit.pk, reviewed_at__isnull=True).update(
         reviewed_by=by, reviewed_at=timezone.now(), review_note=note
     )

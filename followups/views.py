@@ -16,12 +16,14 @@ from django.views import View
 from django.views.decorators.http import require_POST
 
 from cases.models import Child
+from core.models import Notification
+from core.notifications import notifications_mark_read
+from core.pagination import CappedPaginator
 from core.submissions import SubmitOnceMixin
 from followups.forms import VisitForm, VisitReviewForm
-from followups.models import Notification, Visit
-from followups.services import notifications_mark_read, visit_record, visit_review
+from followups.models import Visit
+from followups.services import visit_record, visit_review
 from institutions.masking import FieldKind, mask
-from institutions.pagination import CappedPaginator
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user

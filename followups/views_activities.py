@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from cases.services.access import access_record_list
+from core.access_log import access_record_many
+from core.models import AccessEvent
+from core.pagination import CappedPaginator
 from core.submissions import SubmitOnceMixin
 from followups.activities import (
     MAX_ATTENDEES,
@@ -33,7 +35,6 @@ from followups.activities import (
 from followups.models import Activity
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Agency, Institution, Region, User
-from institutions.pagination import CappedPaginator
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 
@@ -243,7 +244,12 @@ class ActivityDetailView(ScopedViewMixin, View):
         activity = self.object
         attendees = list(attendance_visible_to(user=user, activity=activity)[:MAX_ATTENDEES])
         # The page names these children: each read is logged (one query).
-        access_record_list(user=user, child_ids=[a.child_id for a in attendees], request=request)
+        access_record_many(
+            user=user,
+            action=AccessEvent.Action.LIST,
+            child_ids=[a.child_id for a in attendees],
+            request=request,
+        )
         total = activity.children_count
         return render(
             request,

@@ -34,8 +34,8 @@ from django_celery_beat.models import PeriodicTask
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cases.models import AccessEvent
-from cases.services.access import access_record
+from core.access_log import access_record
+from core.models import AccessEvent
 from institutions.forms import BootstrapFormMixin
 from institutions.models import Agency, Institution, Membership, Region, User
 from institutions.selectors import scope_for

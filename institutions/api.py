@@ -15,7 +15,7 @@ from rest_framework import permissions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
-from institutions.access import fetch
+from core.access import fetch
 from institutions.roles import Level
 from institutions.scoping import ScopeSelector
 from institutions.twofactor import two_factor_step
@@ -51,7 +51,7 @@ class ActionPermission(permissions.BasePermission):
 
 class ScopedAPIMixin:
     """Gives an API view its queryset from the model's scoping selector, and its one object
-    from the one fetch (`institutions.access.fetch`) at the level the method needs: reads at
+    from the one fetch (`core.access.fetch`) at the level the method needs: reads at
     READ, writes at `write_level`; out of scope 404, in scope without the level 403, the read
     of a child's data logged."""
 

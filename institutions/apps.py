@@ -9,7 +9,8 @@ class InstitutionsConfig(AppConfig):
     verbose_name = _("Organisations and access")
 
     def ready(self) -> None:
-        from institutions.access import register
+        from core.access import register
+        from institutions import navigation
         from institutions.models import Institution, Training
         from institutions.training import training_scope_q
         from institutions.venues import venue_scope_q
@@ -18,3 +19,4 @@ class InstitutionsConfig(AppConfig):
         # so the fetch logs no read.
         register(Institution, q=venue_scope_q, child_id=None)
         register(Training, q=training_scope_q, child_id=None)
+        navigation.register()

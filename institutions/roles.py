@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.access import Level
+
 
 class Role(models.TextChoices):
     CHILD_DIRECTOR = "child_director", _("Child director")
@@ -26,14 +28,6 @@ class Role(models.TextChoices):
     SYSTEM_ADMIN = "system_admin", _("System administrator")
     SECURITY_ADMIN = "security_admin", _("Security administrator")
     AUDITOR = "auditor", _("Auditor")
-
-
-class Level(models.IntegerChoices):
-    """How far a tie to a child reaches (DESIGN.md §5, layer 0); each level includes those below."""
-
-    READ = 1, _("Read")  # see the file, masked as the role requires
-    CONTRIBUTE = 2, _("Contribute")  # add what the role records: a visit, an assessment, a note
-    MANAGE = 3, _("Manage")  # identity, guardians, consent, care team, plans, close, hand over
 
 
 class ScopeSource(enum.Enum):
@@ -228,7 +222,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
     ),
     Role.AUDITOR: RoleSpec(
         scope=frozenset(),
-        permissions=frozenset({"cases.view_accessevent"}),
+        permissions=frozenset({"core.view_accessevent"}),
         requires_two_factor=True,
     ),
 }

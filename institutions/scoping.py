@@ -3,7 +3,7 @@
 A list view names its `scope_selector` (for example `children_visible_to`); every row it lists
 comes from that queryset. A view about one object names `fetch_model` and the `level` it needs
 (`read_level` may lower it for GET): before any handler runs, the object named by the URL's
-`fetch_kwarg` is fetched through `institutions.access.fetch` (404 out of scope or missing, 403 in
+`fetch_kwarg` is fetched through `core.access.fetch` (404 out of scope or missing, 403 in
 scope without the level or `permission_required`, the read logged) and kept as `self.object`.
 Handlers never look an object up themselves.
 """
@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.generic import DetailView, ListView
 
-from institutions.access import fetch
+from core.access import fetch
 from institutions.roles import Level
 
 ScopeSelector = Callable[[Any], QuerySet[Any]]

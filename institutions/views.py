@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from institutions.forms import TokenForm
-from institutions.selectors import active_memberships, scope_for, signed_in_user
+from institutions.selectors import signed_in_user
 from institutions.twofactor import two_factor_required
 
 
@@ -33,41 +33,9 @@ def _safe_next(request: HttpRequest, default: str = "home") -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    from django.urls import reverse
+
 
     return reverse(default)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's start page: who they are, where they work, what they cover."""
-    from cases.selectors import emergency_accesses_to_review, pending_access_requests
-    from followups.selectors import flagged_visits_to_review, visits_due
-    from referrals.selectors import referral_inbox
-
-    user = signed_in_user(request)
-    return render(
-        request,
-        "institutions/home.html",
-        {
-            "pending_requests": pending_access_requests(user=user).count(),
-            "emergency_to_review": emergency_accesses_to_review(user=user).count(),
-            "visits_due": list(visits_due(user=user))
-            if user.has_perm("followups.add_visit")
-            else [],
-            "flagged_visits": list(flagged_visits_to_review(user=user)),
-            "inbox_waiting": (
-                referral_inbox(user).filter(status="sent").count()
-                if user.has_perm("referrals.process_referral")
-                else 0
-            ),
-            "today": timezone.localdate(),
-            "memberships": list(active_memberships(user=user)),
-            "scope": scope_for(user),
-            "two_factor_enrolled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
-            "two_factor_required": two_factor_required(user),
-        },
-    )
 
 
 def _qr_svg(text: str) -> str:

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from core.pagination import CappedPaginator
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Agency, Region, Training, User
-from institutions.pagination import CappedPaginator
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 from institutions.training import (

@@ -13,9 +13,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
+from core.pagination import CappedPaginator
 from institutions.forms import BootstrapFormMixin
 from institutions.models import LEVEL_LENGTHS, Institution, Region, User
-from institutions.pagination import CappedPaginator
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import scope_for
 from institutions.venues import venues_visible_to

@@ -9,8 +9,9 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self) -> None:
-        from referrals import file_integration
+        from referrals import file_integration, navigation
         from referrals.selectors import register_scopes
 
         file_integration.register()
         register_scopes()
+        navigation.register()

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from cases.models import CareTeamMember, Child
 from cases.selectors import child_scope_q
-from institutions.access import register
+from core.access import register
 from institutions.models import Membership, User
 from institutions.roles import Level, Role
 from institutions.selectors import scope_for

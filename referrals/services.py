@@ -20,25 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.models import Assessment
-from cases.models import (
-    AccessEvent,
-    CareTeamMember,
-    Child,
-    ChildAccessGrant,
-    Consent,
-    Guardian,
-)
+from cases.models import CareTeamMember, Child, ChildAccessGrant, Consent, Guardian
 from cases.selectors import responsible_staff, staff_of
-from cases.services.access import (
-    access_record,
-    grant_open,
-    grants_end,
-    grants_end_expired,
-    grants_expire_source,
-)
+from cases.services.access import grant_open, grants_end, grants_end_expired, grants_expire_source
 from cases.services.family import consent_record
+from core.access_log import access_record
+from core.models import AccessEvent
+from core.notifications import notify
 from followups.models import Visit
-from followups.services import notify
 from institutions.models import Agency, Institution, User
 from institutions.roles import Level, Role
 from referrals.models import Referral, ReferralAttachment, ReferralEvent

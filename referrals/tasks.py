@@ -8,6 +8,8 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from referrals.services import referral_expire_access
+
 logger = logging.getLogger(__name__)
 
 
@@ -21,8 +23,6 @@ logger = logging.getLogger(__name__)
 )
 def referral_expire_access_task() -> int:
     """Revoke the clinic grants whose access period has passed (idempotent; run it hourly)."""
-    from referrals.services import referral_expire_access
-
     revoked = referral_expire_access(now=timezone.now())
     logger.info("referral access expired: %s grants revoked", revoked)
     return revoked

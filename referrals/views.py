@@ -25,11 +25,11 @@ from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
 from cases.models import Child, RiskLevel
 from cases.selectors import child_scope_q
+from core.access import fetch
+from core.pagination import CappedPaginator
 from core.submissions import SubmitOnceMixin
 from followups.models import Visit
-from institutions.access import fetch
 from institutions.models import Institution, User
-from institutions.pagination import CappedPaginator
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user

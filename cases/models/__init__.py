@@ -10,7 +10,6 @@ from cases.models.child import (
 )
 from cases.models.family import Consent, Guardian
 from cases.models.records import (
-    AccessEvent,
     AccessRequest,
     ChildAccessGrant,
     ChildImport,
@@ -19,7 +18,6 @@ from cases.models.records import (
 )
 
 __all__ = [
-    "AccessEvent",
     "AccessRequest",
     "CarePlan",
     "CarePlanReview",

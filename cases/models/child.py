@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -164,7 +165,6 @@ class Child(models.Model):
         return f"{self.name} ({self.record_number})"
 
     def age(self, on: date | None = None) -> int:
-        from django.utils import timezone
 
         return age_on(self.birth_date, on or timezone.localdate())
 

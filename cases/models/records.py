@@ -1,4 +1,4 @@
-"""Records about a child's file: access, hand-overs between regions, access requests, imports."""
+"""Records about a child's file: hand-overs between regions, access requests, imports, grants."""
 
 from __future__ import annotations
 
@@ -9,52 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from cases.models.child import Child
 from institutions.models import Institution, Region
 from institutions.roles import Level
-
-
-class AccessEvent(models.Model):
-    """One read, export or change of a child's data: append-only, kept for audit."""
-
-    class Action(models.TextChoices):
-        VIEW = "view", _("Viewed file")
-        LIST = "list", _("Listed")
-        EXPORT = "export", _("Exported")
-        CHANGE = "change", _("Changed")
-        API_VIEW = "api_view", _("Read through the API")
-        EMERGENCY = "emergency", _("Emergency access")
-        ADMIN = "admin", _("Administration")
-        SIGN_IN = "sign_in", _("Signed in")
-
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("user"),
-        on_delete=models.PROTECT,
-        related_name="access_events",
-    )
-    child = models.ForeignKey(
-        Child,
-        verbose_name=_("child"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="access_events",
-    )
-    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
-    path = models.CharField(_("path"), max_length=300, blank=True)
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    detail = models.JSONField(_("detail"), default=dict, blank=True)
-
-    class Meta:
-        verbose_name = _("access event")
-        verbose_name_plural = _("access events")
-        ordering = ["-at", "-id"]
-        indexes = [
-            models.Index(fields=["child", "-at"], name="access_child_time"),
-            models.Index(fields=["user", "-at"], name="access_user_time"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.child_id}"
 
 
 class Handover(models.Model):

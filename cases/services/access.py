@@ -1,107 +1,24 @@
-"""The access log, explicit grants, and requests for access from outside a child's scope."""
+"""Explicit grants, requests for access from outside a child's scope, and break the glass."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import AccessEvent, AccessRequest, Child, ChildAccessGrant, EmergencyAccess
-from followups.services import notify
+from cases.models import AccessRequest, Child, ChildAccessGrant, EmergencyAccess
+from cases.selectors import responsible_staff
+from core.access_log import access_record
+from core.models import AccessEvent
+from core.notifications import notify
 from institutions.models import Agency, Membership, User
 from institutions.roles import Level, Role
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def access_record(
-    *,
-    user: User,
-    action: str,
-    child: Child | None = None,
-    request: HttpRequest | None = None,
-    detail: dict | None = None,
-) -> AccessEvent:
-    """Record one read, export or change of a child's data (who, what, when, from where)."""
-    return AccessEvent.objects.create(
-        user=user,
-        child=child,
-        action=action,
-        path=(request.get_full_path()[:300] if request is not None else ""),
-        ip_address=client_ip(request),
-        detail=detail or {},
-    )
-
-
-def access_record_export(
-    *,
-    user: User,
-    children_ids: Iterable[int],
-    request: HttpRequest | None = None,
-    detail: dict | None = None,
-) -> list[AccessEvent]:
-    """Record an export: one event per child it contains (one query), or one event without a
-    child for an export that holds no child's data (a blank template)."""
-    common: dict[str, Any] = {
-        "user": user,
-        "action": AccessEvent.Action.EXPORT,
-        "path": request.get_full_path()[:300] if request is not None else "",
-        "ip_address": client_ip(request),
-        "detail": detail or {},
-    }
-    ids = list(dict.fromkeys(children_ids))
-    events = [AccessEvent(child_id=pk, **common) for pk in ids] or [AccessEvent(**common)]
-    return AccessEvent.objects.bulk_create(events)
-
-
-def log_child_read(
-    *,
-    user: User,
-    child_id: int,
-    request: HttpRequest | None,
-    api: bool = False,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """The access log's entry for one read of a child's data (registered with the one fetch)."""
-    AccessEvent.objects.create(
-        user=user,
-        child_id=child_id,
-        action=AccessEvent.Action.API_VIEW if api else AccessEvent.Action.VIEW,
-        path=(request.get_full_path()[:300] if request is not None else ""),
-        ip_address=client_ip(request),
-        detail=detail or {},
-    )
-
-
-def access_record_list(
-    *, user: User, child_ids: list[int], request: HttpRequest | None, api: bool = False
-) -> None:
-    """Log the children a list or search showed (one row each, one query)."""
-    path = request.get_full_path()[:300] if request is not None else ""
-    ip = client_ip(request)
-    AccessEvent.objects.bulk_create(
-        AccessEvent(
-            user=user,
-            child_id=child_id,
-            action=AccessEvent.Action.LIST,
-            path=path,
-            ip_address=ip,
-            detail={"api": True} if api else {},
-        )
-        for child_id in child_ids
-    )
 
 
 @transaction.atomic
@@ -185,7 +102,6 @@ def grants_end_expired(*, now: datetime) -> int:
 @transaction.atomic
 def access_request_create(*, child: Child, by: User, reason: str) -> AccessRequest:
     """Ask the region that holds a child's file for access; its director and supervisor are told."""
-    from cases.selectors import responsible_staff
 
     request, _created = AccessRequest.objects.get_or_create(
         child=child,
@@ -314,7 +230,6 @@ def emergency_access_open(
 @transaction.atomic
 def emergency_access_review(*, access: Any, by: User, note: str) -> Any:
     """The supervisor's review of an emergency access; the first review stands."""
-    from cases.models import EmergencyAccess
 
     EmergencyAccess.objects.filter(pk=access.pk, reviewed_at__isnull=True).update(
         reviewed_by=by, reviewed_at=timezone.now(), review_note=note

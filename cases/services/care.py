@@ -9,17 +9,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from cases.models import (
-    AccessEvent,
-    CarePlan,
-    CarePlanReview,
-    CareTeamMember,
-    Child,
-    ChildAccessGrant,
-)
-from cases.services.access import access_record, grant_open
+from cases.models import CarePlan, CarePlanReview, CareTeamMember, Child, ChildAccessGrant
+from cases.services.access import grant_open
 from cases.services.child import EditConflict, end_team_membership
-from followups.services import notify
+from core.access_log import access_record
+from core.models import AccessEvent
+from core.notifications import notify
 from institutions.models import User
 from institutions.roles import Level
 

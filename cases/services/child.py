@@ -12,12 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.identity import name_key, protect_national_id
-from cases.models import AccessEvent, CareTeamMember, Child, ChildAccessGrant, Handover
-from cases.services.access import access_record, grants_end
+from cases.models import CareTeamMember, Child, ChildAccessGrant, Handover
+from cases.selectors import responsible_staff, staff_of
+from cases.services.access import grants_end
 from cases.snapshots import file_snapshot
+from core.access_log import access_record
+from core.models import AccessEvent
+from core.notifications import notify
 from core.versioning import EditConflict as EditConflict  # the views' name for it
 from core.versioning import update_if_version
-from followups.services import notify
 from institutions.models import Institution, Region, User
 
 V = TypeVar("V", bound=Model)
@@ -190,7 +193,6 @@ def child_handover(
     stays readable to it through the hand-over record, frozen as it was then (`snapshot`).
     A hand-over based on an outdated version of the file is refused (EditConflict).
     """
-    from cases.selectors import responsible_staff, staff_of
 
     locked = Child.objects.select_for_update().get(pk=child.pk)
     if expected_version is not None and locked.version != expected_version:

@@ -8,9 +8,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import AccessEvent, Child, Consent, Guardian
-from cases.services.access import access_record
+from cases.models import Child, Consent, Guardian
 from cases.services.child import EditConflict, save_if_unchanged
+from core.access_log import access_record
+from core.models import AccessEvent
 from institutions.models import Agency, User
 
 GUARDIAN_FIELDS = (

@@ -15,18 +15,17 @@ from assessments.selectors import next_reassessment_due
 from cases.models import Child, Consent, RiskLevel
 from cases.services.care import care_team_add
 from cases.services.family import consent_record, guardian_add
-from followups.models import Notification
+from core.models import Notification
 from tests.conftest import user
+from tests.demo import MIDDLE_SCHOOL, TOWNSHIP_A, VILLAGE_A
 
 pytestmark = pytest.mark.django_db
-
-MIDDLE_SCHOOL = "青石镇中学（演示）"
 
 
 def pupil(*, village_a: bool = True) -> Child:
     """A middle-school pupil (12+); in village 990101001001 unless asked otherwise."""
     qs = Child.objects.filter(school__name=MIDDLE_SCHOOL)
-    qs = qs.filter(residence_region_id="990101001001") if village_a else qs
+    qs = qs.filter(residence_region_id=VILLAGE_A) if village_a else qs
     return qs.order_by("id")[0]
 
 
@@ -107,7 +106,7 @@ class TestTaking:
 
     def test_an_instrument_outside_the_childs_age_is_refused(self, login):
         young = Child.objects.filter(
-            school__isnull=False, residence_region__code__startswith="990101001"
+            school__isnull=False, residence_region__code__startswith=TOWNSHIP_A
         ).order_by("-birth_date")[0]
         assert young.age() < 12
         with_consent(young)

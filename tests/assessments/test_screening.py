@@ -26,19 +26,24 @@ from assessments.screening import (
     session_roster,
 )
 from assessments.selectors import current_instruments
-from cases.identity import name_key
-from cases.models import AccessEvent, CareTeamMember, Child, Consent, Guardian
+from cases.models import CareTeamMember, Child, Consent
 from cases.services.care import care_team_add
 from cases.services.family import consent_record
-from followups.models import Notification
+from core.models import AccessEvent, Notification
 from institutions.models import Institution, User
 from institutions.roles import Role
-from institutions.services import membership_grant
-from tests.conftest import DEMO_PASSWORD, user
+from tests.conftest import user
+from tests.demo import MIDDLE_SCHOOL, PRIMARY_SCHOOL, VILLAGE_A
+from tests.factories import (
+    ChildFactory,
+    ConsentFactory,
+    GuardianFactory,
+    UserFactory,
+    institution,
+)
 
 pytestmark = pytest.mark.django_db
 
-MIDDLE_SCHOOL = "青石镇中学（演示）"
 HTMX = {"HX-Request": "true"}
 MINIMAL, MILD, CRITICAL = "000000000", "111111110", "012301232"  # totals 0, 8, 14 (item 9 = 2)
 
@@ -169,7 +174,7 @@ def test_counsellor_opens_a_session_for_a_class_through_the_page(counselor_clien
 
 
 def test_a_session_cannot_be_opened_for_another_schools_class(counselor_client):
-    primary = Institution.objects.get(name="青石镇中心小学（演示）")
+    primary = Institution.objects.get(name=PRIMARY_SCHOOL)
     response = counselor_client.post(
         reverse("assessments:screening_create"),
         {
@@ -203,28 +208,17 @@ def add_pupils(session: ScreeningSession, n: int, tag: str) -> None:
     """n more pupils in the session's class, each with a guardian and a consent."""
     author = user("director_a")
     for i in range(n):
-        child = Child.objects.create(
-            record_number=f"T-{tag}-{i:03d}",
+        child = ChildFactory(
             name=f"测试{tag}{i}",
-            name_pinyin=name_key(f"测试{tag}{i}"),
-            sex="F",
             birth_date=date(2013, 1, 1),
-            residence_region_id="990101001001",
-            household_region_id="990101001001",
+            region=VILLAGE_A,
             school=session.school,
             grade=session.grade,
             class_name=session.class_name,
+            by=author,
         )
-        guardian = Guardian.objects.create(
-            child=child, name="家长", relation="mother", is_primary_contact=True
-        )
-        Consent.objects.create(
-            child=child,
-            purpose="assessment",
-            guardian=guardian,
-            given_on=timezone.localdate(),
-            recorded_by=author,
-        )
+        guardian = GuardianFactory(child=child, name="家长", is_primary_contact=True, by=author)
+        ConsentFactory(child=child, guardian=guardian, by=author)
 
 
 def roster_queries(client: Client, session: ScreeningSession) -> tuple[int, int]:
@@ -366,14 +360,11 @@ def test_consent_given_today_is_recorded_from_the_primary_guardian(session, coun
 def test_a_child_under_14_without_a_guardian_cannot_be_consented_at_entry(
     session, counselor_client
 ):
-    child = Child.objects.create(
-        record_number="T-NOGUARD",
+    child = ChildFactory(
         name="无监护",
-        name_pinyin=name_key("无监护"),
         sex="M",
         birth_date=timezone.localdate().replace(year=timezone.localdate().year - 13),
-        residence_region_id="990101001001",
-        household_region_id="990101001001",
+        region=VILLAGE_A,
         school=session.school,
         grade=session.grade,
         class_name=session.class_name,
@@ -576,12 +567,7 @@ def test_the_sheet_template_lists_children_not_yet_screened(session, counselor_c
 @pytest.fixture
 def outsider_client() -> Client:
     """A counsellor of another school: same permissions, different scope."""
-    other = User.objects.create_user("other_counsellor", password=DEMO_PASSWORD)
-    membership_grant(
-        user=other,
-        role=Role.SCHOOL_COUNSELLOR,
-        institution=Institution.objects.get(name="青石镇中心小学（演示）"),
-    )
+    other = UserFactory(role=Role.SCHOOL_COUNSELLOR, institution=institution(PRIMARY_SCHOOL))
     client = Client()
     client.force_login(other)
     return client

@@ -14,7 +14,7 @@ from assessments.selectors import current_instruments
 from cases.models import CareTeamMember, Child, Consent
 from cases.services.care import care_team_add
 from cases.services.family import consent_record
-from followups.models import Notification
+from core.models import Notification
 from institutions.models import Institution
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import DEMO_PASSWORD, user

@@ -13,19 +13,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import AccessEvent, Child
-from cases.services.access import access_record
+from cases.models import Child
+from core.access_log import access_record
+from core.models import AccessEvent
 from institutions.masking import mask_name
 from institutions.models import User
+from tests.demo import VILLAGE_A
 
 pytestmark = pytest.mark.django_db
-
-VILLAGE = "990101001001"  # director_a's village; county_civil's county contains it
 
 
 def village_children(count: int) -> list[Child]:
     """The first `count` children living in director_a's village."""
-    children = list(Child.objects.filter(residence_region_id=VILLAGE).order_by("id")[:count])
+    children = list(Child.objects.filter(residence_region_id=VILLAGE_A).order_by("id")[:count])
     assert len(children) == count
     return children
 

@@ -8,25 +8,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import (
-    AccessEvent,
-    AccessRequest,
-    CarePlan,
-    Child,
-    Consent,
-    Guardian,
-    RiskLevel,
-)
+from cases.models import AccessRequest, CarePlan, Child, Consent, Guardian, RiskLevel
 from cases.services.family import has_consent
-from followups.models import Notification
+from core.models import AccessEvent, Notification
 from tests.cases.test_identity import make_id
 from tests.conftest import user
+from tests.demo import FAR_VILLAGE, VILLAGE_A, VILLAGE_A2, VILLAGE_B
+from tests.factories import ChildFactory
 
 pytestmark = pytest.mark.django_db
-
-VILLAGE_A = "990101001001"
-VILLAGE_B = "990101002001"
-FAR_VILLAGE = "990101003003"
 
 
 def child_form(**overrides):
@@ -47,25 +37,11 @@ def child_form(**overrides):
 
 
 def make_child(region: str = FAR_VILLAGE, household: str | None = None, **fields) -> Child:
-    from cases.services.child import child_create
-
-    data = {
-        "name": fields.pop("name", "远方孩子"),
-        "sex": fields.pop("sex", "F"),
-        "birth_date": fields.pop("birth_date", date(2013, 3, 3)),
-        "residence_region": fields.pop("residence_region", None) or _region(region),
-        "household_region": _region(household or region),
-        "categories": [],
-        **fields,
-    }
-    national_id = data.pop("national_id", "")
-    return child_create(data=data, national_id=national_id, by=user("county_civil"))
-
-
-def _region(code):
-    from institutions.models import Region
-
-    return Region.objects.get(code=code)
+    """A girl born 2013-03-03 named 远方孩子, in a village only the county roles see, unless
+    said otherwise; registered by county_civil through the service (ChildFactory)."""
+    fields.setdefault("name", "远方孩子")
+    fields.setdefault("birth_date", date(2013, 3, 3))
+    return ChildFactory(region=region, household=household, **fields)
 
 
 class TestRegistration:
@@ -561,7 +537,7 @@ class TestHandover:
     def test_a_move_hands_the_child_over_with_history_and_keeps_the_senders_view(self, login):
         # Registered in another village of the township, so that only the residence ties the
         # child to director_a (a household region in scope would keep the child visible).
-        child = make_child(region=VILLAGE_A, household="990101001002", name="卫十")
+        child = make_child(region=VILLAGE_A, household=VILLAGE_A2, name="卫十")
         sender = login("director_a")
         sender.post(
             reverse("cases:guardian_add", args=[child.pk]),

@@ -18,14 +18,16 @@ from django.utils.translation import gettext
 
 from cases.identity import national_id_check_digit, national_id_hash
 from cases.imports import child_import_fail, child_import_run
-from cases.models import AccessEvent, Category, Child, ChildImport
-from cases.services.child import child_create
+from cases.models import Category, Child, ChildImport
 from cases.tasks import child_import_run_task
 from config.celery import app
-from institutions.models import Agency, Institution, Region
+from core.models import AccessEvent
+from institutions.models import Agency, Institution
 from institutions.roles import Role
 from institutions.services import membership_grant
 from tests.conftest import user
+from tests.demo import MIDDLE_SCHOOL, TOWNSHIP_A, VILLAGE_B, WELFARE
+from tests.factories import ChildFactory, agency
 
 # Written out here, not imported: the test holds the file format to what users were given.
 HEADERS = [
@@ -42,8 +44,6 @@ HEADERS = [
     "所在机构",
     "备注",
 ]
-WELFARE = "演示县儿童福利院"
-MIDDLE_SCHOOL = "青石镇中学（演示）"
 FINISHED = {ChildImport.Status.DONE, ChildImport.Status.REJECTED, ChildImport.Status.FAILED}
 
 
@@ -132,8 +132,8 @@ def give_schools_to(username: str) -> None:
     membership_grant(
         user=user(username),
         role=Role.CHILD_DIRECTOR,
-        agency=Agency.objects.get(kind=Agency.Kind.CIVIL_AFFAIRS, region_id="990101"),
-        jurisdiction=["990101001"],
+        agency=agency(Agency.Kind.CIVIL_AFFAIRS),
+        jurisdiction=[TOWNSHIP_A],
     )
 
 
@@ -364,15 +364,12 @@ def test_an_id_number_excel_turned_into_a_number_is_explained(login):
 @pytest.mark.django_db
 def test_an_id_already_registered_is_reported_without_revealing_the_other_file(login):
     born = date(2014, 3, 4)
-    existing = child_create(
-        data={
-            "name": "档案中的孩子",
-            "sex": Child.Sex.MALE,
-            "birth_date": born,
-            "residence_region": Region.objects.get(code="990101002001"),
-            "household_region": Region.objects.get(code="990101002001"),
-            "categories": [Category.MIGRANT],
-        },
+    existing = ChildFactory(
+        name="档案中的孩子",
+        sex=Child.Sex.MALE,
+        birth_date=born,
+        region=VILLAGE_B,
+        categories=[Category.MIGRANT],
         national_id=nid(born, "404"),
         by=user("director_b"),
     )
@@ -396,7 +393,7 @@ def test_an_id_already_registered_is_reported_without_revealing_the_other_file(l
     for secret in (
         existing.name,
         existing.record_number,
-        "990101002001",
+        VILLAGE_B,
         "河口村",
         str(existing.pk),
     ):

@@ -7,7 +7,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases.models import AccessEvent, Child
+from cases.models import Child
+from core.models import AccessEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import AccessEvent, Child
+from cases.models import Child
 from cases.selectors import children_visible_to
+from core.models import AccessEvent
 from followups import activities_file
 from followups.activities import (
     Attendee,
@@ -25,13 +26,9 @@ from followups.activities import (
 from followups.models import Activity, ActivityAttendance
 from institutions.models import Institution, Region
 from tests.conftest import user
+from tests.demo import CHILDRENS_HOME, TOWNSHIP_A, VILLAGE_A, VILLAGE_A2, VILLAGE_B
 
 pytestmark = pytest.mark.django_db
-
-VILLAGE_A = "990101001001"
-VILLAGE_A2 = "990101001002"
-TOWNSHIP_A = "990101001"
-HOME = "东岭村儿童之家"
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +53,7 @@ def outside_director_a() -> Child:
 
 
 def home() -> Institution:
-    return Institution.objects.get(name=HOME)
+    return Institution.objects.get(name=CHILDRENS_HOME)
 
 
 def form_data(**overrides) -> dict[str, str]:
@@ -199,7 +196,7 @@ class TestRecording:
         ("field", "value"),
         [
             ("held_on", "2999-01-01"),
-            ("region", "990101002001"),  # a village the director does not work in
+            ("region", VILLAGE_B),  # a village the director does not work in
             ("topic", ""),
             ("children", ""),  # nobody attended
         ],

@@ -13,14 +13,14 @@ from django.utils import timezone
 
 from cases.models import Child, RiskLevel
 from cases.services.care import care_team_add
-from followups.models import Notification, Visit
+from core.models import Notification
+from followups.models import Visit
 from followups.selectors import visits_due
 from followups.services import visit_record
 from tests.conftest import user
+from tests.demo import FAR_VILLAGE, MIDDLE_SCHOOL, VILLAGE_A, VILLAGE_B
 
 pytestmark = pytest.mark.django_db
-
-VILLAGE_A = "990101001001"
 
 
 def village_a_child() -> Child:
@@ -78,7 +78,7 @@ def test_bad_visits_are_refused_on_the_field_and_nothing_saved(login, data, fiel
 
 
 def test_a_visit_for_a_child_out_of_scope_is_404(login):
-    outside = Child.objects.filter(residence_region_id="990101003003").order_by("id")[0]
+    outside = Child.objects.filter(residence_region_id=FAR_VILLAGE).order_by("id")[0]
     client = login("director_a")
     assert client.get(visit_url(outside)).status_code == 404
     response = client.post(
@@ -195,8 +195,8 @@ def test_the_home_page_query_count_does_not_grow_with_the_work_list(login):
             name_pinyin=name_key(f"测试{i}"),
             sex="F",
             birth_date="2014-01-01",
-            residence_region_id="990101002001",
-            household_region_id="990101002001",
+            residence_region_id=VILLAGE_B,
+            household_region_id=VILLAGE_B,
         )
         for i in range(30)
     )
@@ -204,9 +204,7 @@ def test_the_home_page_query_count_does_not_grow_with_the_work_list(login):
 
 
 def test_a_confidential_note_is_hidden_from_roles_without_the_right(login):
-    child = Child.objects.filter(school__name="青石镇中学（演示）", residence_region_id=VILLAGE_A)[
-        0
-    ]
+    child = Child.objects.filter(school__name=MIDDLE_SCHOOL, residence_region_id=VILLAGE_A)[0]
     visit = visit_record(
         child=child,
         data={

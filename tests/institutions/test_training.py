@@ -24,10 +24,9 @@ from institutions.training import (
     trainings_visible_to,
 )
 from tests.conftest import user
+from tests.demo import COUNTY, TOWNSHIP_A, TOWNSHIP_B
 
 pytestmark = pytest.mark.django_db
-
-TOWNSHIP_A = "990101001"
 
 
 def form_data(**overrides) -> dict[str, str]:
@@ -49,7 +48,7 @@ def counts() -> tuple[int, int]:
 
 
 def held(
-    topic: str, on: date, hours: str, *attendees: str, by: str = "county_civil", region="990101"
+    topic: str, on: date, hours: str, *attendees: str, by: str = "county_civil", region=COUNTY
 ):
     return training_record(
         by=user(by),
@@ -108,7 +107,7 @@ class TestRecording:
             ("hours", "0"),
             ("hours", "201"),
             ("held_on", "2999-01-01"),
-            ("region", "990101002"),  # a township the supervisor does not oversee
+            ("region", TOWNSHIP_B),  # a township the supervisor does not oversee
             ("attendees", " , "),
         ],
     )
@@ -132,7 +131,7 @@ class TestRecording:
     def test_administrators_record_for_any_region(self, login):
         response = login("admin").post(
             reverse("training:training_create"),
-            form_data(region="990101002", attendees="director_b"),
+            form_data(region=TOWNSHIP_B, attendees="director_b"),
         )
         assert response.status_code == 302
 

@@ -10,12 +10,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from institutions.models import Agency, Institution
+from tests.demo import (
+    CHILDRENS_HOME,
+    COUNTY,
+    HOSPITAL,
+    MIDDLE_SCHOOL,
+    SOCIAL_PSYCH,
+    TOWNSHIP_A,
+    VILLAGE_A,
+    WELFARE,
+)
 
 pytestmark = pytest.mark.django_db
 
-HOME = "东岭村儿童之家"
-HOSPITAL = "演示县人民医院"
-HOTLINE_CENTRE = "演示县社会心理服务中心"
 LIST = "/venues/"
 
 
@@ -28,10 +35,10 @@ def names(client, **params) -> set[str]:
 def test_every_signed_in_staff_member_can_search_and_outsiders_sign_in_first(login):
     assert reverse("venues:venue_list") == LIST
     for username in ("director_a", "volunteer", "clinician", "auditor", "county_women"):
-        assert HOME in names(login(username)), username
+        assert CHILDRENS_HOME in names(login(username)), username
     response = Client().get(LIST)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    home = Institution.objects.get(name=HOME)
+    home = Institution.objects.get(name=CHILDRENS_HOME)
     response = Client().get(reverse("venues:venue_detail", args=[home.pk]))
     assert response.status_code == 302
 
@@ -39,26 +46,26 @@ def test_every_signed_in_staff_member_can_search_and_outsiders_sign_in_first(log
 def test_the_directory_filters_by_service(login):
     client = login("director_a")
     found = names(client, service="group_activity_room")
-    assert HOME in found and HOSPITAL not in found
+    assert CHILDRENS_HOME in found and HOSPITAL not in found
     assert names(client, service="psychiatric_clinic") == {HOSPITAL}
-    assert names(client, service="hotline") == {HOTLINE_CENTRE}
+    assert names(client, service="hotline") == {SOCIAL_PSYCH}
     counselling = names(client, service="counselling_room")
-    assert HOME in counselling and "演示县儿童福利院" in counselling
+    assert CHILDRENS_HOME in counselling and WELFARE in counselling
 
 
 def test_the_directory_filters_by_region_code_prefix_and_kind(login):
     client = login("director_b")
-    township = names(client, region="990101001")
-    assert HOME in township and "青石镇中学（演示）" in township
+    township = names(client, region=TOWNSHIP_A)
+    assert CHILDRENS_HOME in township and MIDDLE_SCHOOL in township
     assert HOSPITAL not in township
-    assert names(client, region="990101001", kind="childrens_home") == {HOME}
+    assert names(client, region=TOWNSHIP_A, kind="childrens_home") == {CHILDRENS_HOME}
     assert names(client, region="990101002") == set()
 
 
 def test_text_search_matches_name_address_and_any_region_the_venue_lies_in(login):
     client = login("director_a")
-    assert HOME in names(client, q="儿童之家")
-    assert HOME in names(client, q="青石镇")  # the township of 东岭村, by name
+    assert CHILDRENS_HOME in names(client, q="儿童之家")
+    assert CHILDRENS_HOME in names(client, q="青石镇")  # the township of 东岭村, by name
     assert HOSPITAL not in names(client, q="青石镇")
     Institution.objects.filter(name=HOSPITAL).update(address="演示县健康路1号")
     assert names(client, q="健康路") == {HOSPITAL}
@@ -78,11 +85,11 @@ def test_the_list_is_grouped_by_region_and_htmx_gets_only_the_rows(login):
     partial = client.get(
         LIST, {"q": "儿童之家"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="venue-rows"
     ).content.decode()
-    assert HOME in partial and "<html" not in partial
+    assert CHILDRENS_HOME in partial and "<html" not in partial
 
 
 def test_the_detail_page_shows_address_hours_contact_and_services(login):
-    home = Institution.objects.get(name=HOME)
+    home = Institution.objects.get(name=CHILDRENS_HOME)
     home.opening_hours = "周一至周五 15:00–18:00；周六 9:00–12:00"
     home.phone = "0000-1234567"
     home.save()
@@ -94,16 +101,16 @@ def test_the_detail_page_shows_address_hours_contact_and_services(login):
     assert str(Institution.Service.GROUP_ACTIVITY_ROOM.label) in services
     assert str(Institution.Service.COUNSELLING_ROOM.label) in services
     # The region path, each step a link to the directory of that region.
-    for code in ("990101", "990101001", "990101001001"):
+    for code in (COUNTY, TOWNSHIP_A, VILLAGE_A):
         assert f"?region={code}" in html
 
 
 def test_a_closed_venue_is_neither_listed_nor_shown(login):
-    home = Institution.objects.get(name=HOME)
+    home = Institution.objects.get(name=CHILDRENS_HOME)
     home.is_active = False
     home.save()
     client = login("director_a")
-    assert HOME not in names(client)
+    assert CHILDRENS_HOME not in names(client)
     assert client.get(reverse("venues:venue_detail", args=[home.pk])).status_code == 404
 
 

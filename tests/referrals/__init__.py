@@ -1,5 +1,5 @@
 """Helpers shared by the referral tests: demo children, the county hospital, and referrals
-brought to a given step through the services themselves."""
+brought to a given step through the services themselves (made with tests.factories)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from assessments.models import Assessment
 from cases.models import Child, Consent
-from cases.services.family import consent_record, guardian_add
 from institutions.models import Institution
 from referrals import services
 from referrals.models import Referral
 from tests.conftest import user
+from tests.demo import HOSPITAL, MIDDLE_SCHOOL, SOCIAL_PSYCH, TOWNSHIP_A
+from tests.factories import AssessmentFactory, ConsentFactory, ReferralFactory, institution
 
-MIDDLE_SCHOOL = "青石镇中学（演示）"
-HOSPITAL = "演示县人民医院"
-SOCIAL_PSYCH = "演示县社会心理服务中心"
 S = Referral.Status
 
 
@@ -24,43 +23,27 @@ def pupil(index: int = 0) -> Child:
     """A middle-school pupil living in the 青石镇 township (the counsellor's and the town
     supervisor's scope)."""
     return Child.objects.filter(
-        school__name=MIDDLE_SCHOOL, residence_region__code__startswith="990101001"
+        school__name=MIDDLE_SCHOOL, residence_region__code__startswith=TOWNSHIP_A
     ).order_by("id")[index]
 
 
 def hospital() -> Institution:
-    return Institution.objects.get(name=HOSPITAL)
+    return institution(HOSPITAL)
 
 
 def social_psych() -> Institution:
-    return Institution.objects.get(name=SOCIAL_PSYCH)
+    return institution(SOCIAL_PSYCH)
 
 
 def give_consent(child: Child) -> Consent:
-    guardian = child.guardians.filter(is_active=True).first() or guardian_add(
-        child=child, data={"name": "测试家长", "relation": "mother"}, by=user("counselor")
-    )
-    return consent_record(
-        child=child,
-        purpose=Consent.Purpose.REFERRAL,
-        given_on=timezone.localdate(),
-        by=user("counselor"),
-        guardian=guardian,
-    )
+    """A guardian's consent to referral (the child's first guardian, or a new one)."""
+    return ConsentFactory(child=child, purpose=Consent.Purpose.REFERRAL, by=user("counselor"))
 
 
 def draft(child: Child | None = None, **kwargs) -> Referral:
-    """A routine referral to the county hospital's psychiatric clinic, by the counsellor."""
-    values = {
-        "child": child or pupil(),
-        "by": user("counselor"),
-        "to_institution": hospital(),
-        "service": Institution.Service.PSYCHIATRIC_CLINIC,
-        "reason": "持续情绪低落两个月，PHQ-9 分数高。",
-        "from_institution": Institution.objects.get(name=MIDDLE_SCHOOL),
-    }
-    values.update(kwargs)
-    return services.referral_create(**values)
+    """A routine referral to the county hospital's psychiatric clinic, by the counsellor; no
+    consent is recorded here (sending it needs one: `sent`, or `give_consent` first)."""
+    return ReferralFactory(child=child or pupil(), consent=False, **kwargs)
 
 
 def sent(child: Child | None = None, **kwargs) -> Referral:
@@ -110,20 +93,6 @@ def advance(referral: Referral, to: str) -> Referral:
     return referral
 
 
-def severe_assessment(child: Child):
+def severe_assessment(child: Child) -> Assessment:
     """A PHQ-9 with every answer at the top: a severe result, through the assessment service."""
-    from assessments.models import Assessment, Instrument
-    from assessments.services import assessment_submit
-
-    instrument = Instrument.objects.get(code="PHQ-9", version=1)
-    answers = dict.fromkeys(range(1, 10), 3)
-    result: Assessment = assessment_submit(
-        child=child,
-        instrument=instrument,
-        answers=answers,
-        result=instrument.parsed.score(answers),
-        setting=Assessment.Setting.SCHOOL_SCREENING,
-        administered_on=timezone.localdate(),
-        by=user("counselor"),
-    )
-    return result
+    return AssessmentFactory(child=child, value=3, by=user("counselor"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from cases.models import AccessEvent
+from core.models import AccessEvent
 from referrals.api import ReferralViewSet
 from tests.conftest import user
 from tests.referrals import S, advance, sent

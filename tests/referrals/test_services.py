@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cases.models import AccessEvent, Child, ChildAccessGrant, Consent
+from cases.models import Child, ChildAccessGrant, Consent
 from cases.selectors import children_visible_to
 from cases.services.care import care_team_add
 from cases.services.family import consent_withdraw
-from followups.models import Notification
+from core.models import AccessEvent, Notification
 from institutions.models import Institution
 from referrals import services
 from referrals.models import Referral, ReferralEvent

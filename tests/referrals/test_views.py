@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import AccessEvent, Consent
+from cases.models import Consent
+from core.models import AccessEvent
 from institutions.models import Institution
 from referrals import services
 from referrals.models import Referral, ReferralAttachment

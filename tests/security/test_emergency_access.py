@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import AccessEvent, EmergencyAccess
-from followups.models import Notification
+from cases.models import EmergencyAccess
+from core.models import AccessEvent, Notification
 from tests.cases.test_file import child_form, make_child, tokens_shown
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.security.test_scope import ROLES_WITH_CHILDREN, ROLES_WITHOUT_CHILDREN
+from tests.demo import ROLES_WITH_CHILDREN, ROLES_WITHOUT_CHILDREN
 
 pytestmark = pytest.mark.django_db
 

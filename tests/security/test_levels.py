@@ -10,15 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Alert, Assessment, Instrument
-from cases.models import AccessEvent, Child, ChildAccessGrant, Consent
+from cases.models import Child, ChildAccessGrant, Consent
 from cases.services.access import grant_open
-from cases.services.family import consent_record, guardian_add
+from core.models import AccessEvent
 from followups.activities import Attendee, activity_record
 from followups.models import Visit
-from institutions.models import Region
 from institutions.roles import Level
 from referrals.models import Referral
 from tests.conftest import user
+from tests.demo import VILLAGE_A
+from tests.factories import ConsentFactory, region
 from tests.referrals import pupil, sent
 
 pytestmark = pytest.mark.django_db
@@ -47,16 +48,7 @@ def shared(child: Child, username: str = READER) -> Child:
 
 
 def assessment_consent(child: Child) -> None:
-    guardian = child.guardians.filter(is_active=True).first() or guardian_add(
-        child=child, data={"name": "测试家长", "relation": "mother"}, by=user("counselor")
-    )
-    consent_record(
-        child=child,
-        purpose=Consent.Purpose.ASSESSMENT,
-        given_on=timezone.localdate(),
-        by=user("counselor"),
-        guardian=guardian,
-    )
+    ConsentFactory(child=child, purpose=Consent.Purpose.ASSESSMENT, by=user("counselor"))
 
 
 def assessment_data(instrument: Instrument, value: int) -> dict[str, str]:
@@ -228,16 +220,16 @@ class TestACareTeamPlace:
 
 def test_the_activity_page_logs_each_child_it_names(login):
     children = list(
-        Child.objects.filter(
-            residence_region_id="990101001001", household_region_id="990101001001"
-        ).order_by("id")[:2]
+        Child.objects.filter(residence_region_id=VILLAGE_A, household_region_id=VILLAGE_A).order_by(
+            "id"
+        )[:2]
     )
     activity = activity_record(
         by=user("director_a"),
         kind="peer_support",
         topic="团体辅导",
         held_on=timezone.localdate(),
-        region=Region.objects.get(code="990101001001"),
+        region=region(VILLAGE_A),
         attendees=[Attendee(c.record_number) for c in children],
         venue_text="村委会",
     )

@@ -9,10 +9,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from assessments.models import Assessment, Instrument
 from assessments.services import AlreadyCorrected, assessment_submit
-from cases.models import AccessEvent, Child, Consent
+from cases.models import Child, Consent
 from cases.services.care import care_team_add
 from cases.services.child import child_update
 from cases.services.family import consent_record, guardian_add
+from core.models import AccessEvent
 from institutions.models import Membership, User
 from tests.conftest import user
 

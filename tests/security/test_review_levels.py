@@ -13,19 +13,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import AccessEvent, CareTeamMember, Child, EmergencyAccess, Guardian
+from cases.models import CareTeamMember, Child, EmergencyAccess, Guardian
 from cases.services.access import access_request_create, access_request_decide
-from cases.services.family import guardian_add
-from followups.models import Notification
+from core.models import AccessEvent, Notification
 from referrals import services as referral_services
-from tests.cases.test_file import child_form, make_child, tokens_shown
+from tests.cases.test_file import child_form, tokens_shown
 from tests.conftest import user
+from tests.demo import VILLAGE_A, VILLAGE_B, VILLAGE_B2
+from tests.factories import ChildFactory, GuardianFactory
 from tests.referrals import pupil, sent
 
 pytestmark = pytest.mark.django_db
-
-VILLAGE_A = "990101001001"
-VILLAGE_B = "990101002001"
 
 MANAGE_PAGES = [
     "cases:child_edit",
@@ -52,10 +50,8 @@ def assert_reads_but_cannot_manage(client, child: Child) -> None:
 
 
 def test_an_approved_access_request_reads_but_cannot_edit_share_or_hand_over(login):
-    child = make_child(region=VILLAGE_B, name="共享孩子")
-    guardian = guardian_add(
-        child=child, data={"name": "共享监护人", "relation": "mother"}, by=user("director_b")
-    )
+    child = ChildFactory(region=VILLAGE_B, name="共享孩子")
+    guardian = GuardianFactory(child=child, name="共享监护人", by=user("director_b"))
     read_share(child)
     client = login("director_a")
     assert_reads_but_cannot_manage(client, child)
@@ -96,9 +92,9 @@ def test_a_withdrawn_referral_leaves_the_clinic_nothing(login):
     assert client.get(url).status_code == 404
 
 
-def found_outside(login, *, region: str = "990101002002", finder: str = "director_a"):
+def found_outside(login, *, region: str = VILLAGE_B2, finder: str = "director_a"):
     """`finder` meets, through the duplicate search, a child outside their scope."""
-    child = make_child(region=region, name="破窗孩子", birth_date=date(2012, 2, 2))
+    child = ChildFactory(region=region, name="破窗孩子", birth_date=date(2012, 2, 2))
     client = login(finder)
     response = client.post(
         "/children/new/",
@@ -161,7 +157,7 @@ def test_emergency_access_reads_only_and_cannot_make_itself_permanent(login):
 
 def test_a_township_without_a_child_supervisor_tells_the_county(login):
     # Township 990101002 has no child supervisor: the county's civil-affairs supervisor is told.
-    client, child, token = found_outside(login, region="990101002002")
+    client, child, token = found_outside(login, region=VILLAGE_B2)
     client.post("/children/emergency-access/", {"token": token, **GOOD_REASON})
     told = set(
         Notification.objects.filter(kind="emergency_access", child=child).values_list(
@@ -177,9 +173,9 @@ def test_a_township_without_a_child_supervisor_tells_the_county(login):
 
 
 def test_reads_of_forms_and_of_the_api_search_are_logged(login):
-    child = make_child(region=VILLAGE_A, name="记录孩子")
-    guardian = guardian_add(
-        child=child, data={"name": "记录监护人", "relation": "father"}, by=user("director_a")
+    child = ChildFactory(region=VILLAGE_A, name="记录孩子")
+    guardian = GuardianFactory(
+        child=child, name="记录监护人", relation="father", by=user("director_a")
     )
     client = login("director_a")
 

@@ -6,18 +6,34 @@ import pytest
 from django.db.models import Q
 from django.urls import reverse
 
-from cases.models import AccessEvent, Child, ChildAccessGrant
+from cases.models import Child, ChildAccessGrant
 from cases.selectors import children_visible_to
 from cases.services.access import grant_open, grants_end
-from institutions.models import Institution, Region
-from institutions.roles import Level
+from core.models import AccessEvent
+from institutions.roles import Level, Role
 from institutions.services import membership_end
 from tests.conftest import user
+from tests.demo import (
+    COUNTY,
+    FAR_VILLAGE,
+    MIDDLE_SCHOOL,
+    ROLES_WITH_CHILDREN,
+    ROLES_WITHOUT_CHILDREN,
+    TOWNSHIP_A,
+    TOWNSHIP_B,
+    VILLAGE_A,
+    VILLAGE_B,
+    WELFARE,
+)
+from tests.factories import (
+    ChildFactory,
+    InstitutionFactory,
+    UserFactory,
+    neighbouring_village,
+    region,
+)
 
 pytestmark = pytest.mark.django_db
-
-MIDDLE_SCHOOL = "青石镇中学（演示）"
-WELFARE = "演示县儿童福利院"
 
 
 def in_region(prefix: str) -> Q:
@@ -30,42 +46,24 @@ def expected_ids(username: str) -> set[int]:
     """What each demo user should see, written from the demo data independently of the selector."""
     rows = Child.objects.all()
     if username == "director_a":
-        rows = rows.filter(in_region("990101001001"))
+        rows = rows.filter(in_region(VILLAGE_A))
     elif username == "director_b":
-        rows = rows.filter(in_region("990101002001"))
+        rows = rows.filter(in_region(VILLAGE_B))
     elif username == "supervisor_town":
-        rows = rows.filter(in_region("990101001"))
+        rows = rows.filter(in_region(TOWNSHIP_A))
     elif username == "social_worker":
-        rows = rows.filter(in_region("990101002"))
+        rows = rows.filter(in_region(TOWNSHIP_B))
     elif username == "counselor":
         rows = rows.filter(school__name=MIDDLE_SCHOOL)
     elif username == "welfare_staff":
         rows = rows.filter(residential_institution__name=WELFARE)
     elif username.startswith("county_"):
-        rows = rows.filter(in_region("990101"))
+        rows = rows.filter(in_region(COUNTY))
     elif username in {"mentor", "volunteer"}:
         rows = rows.filter(care_team__user__username=username, care_team__is_active=True)
     else:
         rows = rows.none()
     return set(rows.values_list("id", flat=True))
-
-
-ROLES_WITH_CHILDREN = [
-    "director_a",
-    "director_b",
-    "supervisor_town",
-    "social_worker",
-    "counselor",
-    "mentor",
-    "volunteer",
-    "welfare_staff",
-    "county_civil",
-    "county_edu",
-    "county_health",
-    "county_youth",
-    "county_women",
-]
-ROLES_WITHOUT_CHILDREN = ["clinician", "admin", "security", "auditor"]
 
 
 @pytest.mark.parametrize("username", ROLES_WITH_CHILDREN + ROLES_WITHOUT_CHILDREN)
@@ -80,28 +78,19 @@ def test_director_a_sees_only_children_of_their_village():
     visible = children_visible_to(user("director_a"))
     assert visible.count() >= 20
     for child in visible:
-        assert "990101001001" in (child.residence_region_id, child.household_region_id)
+        assert VILLAGE_A in (child.residence_region_id, child.household_region_id)
 
 
 def test_county_civil_sees_every_child_of_the_county(neighbouring_county_child):
     visible = children_visible_to(user("county_civil"))
-    assert visible.count() == Child.objects.filter(in_region("990101")).count() == 200
+    assert visible.count() == Child.objects.filter(in_region(COUNTY)).count() == 200
     assert not visible.filter(pk=neighbouring_county_child.pk).exists()
 
 
 @pytest.fixture
 def neighbouring_county_child() -> Child:
     """A child in another county, outside every demo user's scope."""
-    Region.objects.create(code="990102", name="邻县（演示）", level=3, parent_id="9901")
-    Region.objects.create(code="990102001", name="邻镇（演示）", level=4, parent_id="990102")
-    return Child.objects.create(
-        record_number="TEST-NEIGHBOUR",
-        name="邻县孩子",
-        sex=Child.Sex.FEMALE,
-        birth_date="2015-05-05",
-        residence_region_id="990102001",
-        household_region_id="990102001",
-    )
+    return ChildFactory(region=neighbouring_village().code, name="邻县孩子")
 
 
 @pytest.mark.parametrize("username", ROLES_WITH_CHILDREN)
@@ -146,8 +135,8 @@ def test_list_page_and_api_show_only_scope(login):
 
 def test_explicit_grant_widens_one_users_scope_to_one_child(login):
     director = user("director_a")
-    far_child = Child.objects.filter(residence_region_id="990101003003").order_by("id")[0]
-    other_far_child = Child.objects.filter(residence_region_id="990101003003").order_by("id")[1]
+    far_child = Child.objects.filter(residence_region_id=FAR_VILLAGE).order_by("id")[0]
+    other_far_child = Child.objects.filter(residence_region_id=FAR_VILLAGE).order_by("id")[1]
     client = login("director_a")
     url = f"/api/v1/children/{far_child.pk}/"
     assert client.get(url).status_code == 404
@@ -179,18 +168,8 @@ def test_ended_membership_takes_the_scope_away(login):
 
 
 def test_a_counsellor_of_another_school_does_not_see_these_pupils():
-    from institutions.models import Agency, User
-    from institutions.roles import Role
-    from institutions.services import membership_grant
-
-    other_school = Institution.objects.create(
-        name="另一所演示中学",
-        kind=Institution.Kind.SCHOOL,
-        region_id="990101002",
-        supervising_agency=Agency.objects.get(kind=Agency.Kind.EDUCATION),
-    )
-    outsider = User.objects.create_user("other_counsellor", password="x-Pass-12345")
-    membership_grant(user=outsider, role=Role.SCHOOL_COUNSELLOR, institution=other_school)
+    other_school = InstitutionFactory(name="另一所演示中学", region=region(TOWNSHIP_B))
+    outsider = UserFactory(role=Role.SCHOOL_COUNSELLOR, institution=other_school)
     assert children_visible_to(outsider).count() == 0
 
 

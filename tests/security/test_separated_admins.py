@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from cases.models import AccessEvent, Child
+from cases.models import Child
+from core.models import AccessEvent
 from institutions.admin import site
 from institutions.models import Agency, Membership, User
 from institutions.roles import Role
@@ -119,7 +120,7 @@ def test_security_administrator_cannot_read_the_access_log(login):
     ):
         assert security.get(url).status_code in (403, 404), url
     assert security.get(reverse("cases:audit_admin_actions")).status_code == 403
-    assert not user("security").has_perm("cases.view_accessevent")
+    assert not user("security").has_perm("core.view_accessevent")
     assert "cases/accessevent" not in security.get("/admin/").content.decode()
     assert login("auditor").get(reverse("cases:audit_log")).status_code == 200
 

@@ -18,8 +18,9 @@ from django.utils import timezone
 from assessments.models import ScreeningSession
 from assessments.screening import screening_groups, screening_session_open
 from assessments.selectors import current_instruments
-from cases.models import AccessEvent, Child
+from cases.models import Child
 from cases.services.child import child_create
+from core.models import AccessEvent
 from core.spreadsheets import Sheet, csv_bytes, xlsx_bytes
 from tests.conftest import user
 

@@ -50,15 +50,11 @@ from institutions.models import Institution, Region
 from referrals.models import Referral
 from tests.cases.test_identity import make_id
 from tests.conftest import user
+from tests.demo import HOSPITAL, MIDDLE_SCHOOL, VILLAGE_A, VILLAGE_A2, VILLAGE_B
 from tests.referrals import advance, sent
 
 pytestmark = pytest.mark.django_db
 
-VILLAGE_A = "990101001001"  # director_a's village
-VILLAGE_A2 = "990101001002"  # another village of the same township
-VILLAGE_B = "990101002001"  # director_b's village, also in social_worker's township
-MIDDLE_SCHOOL = "青石镇中学（演示）"
-HOSPITAL = "演示县人民医院"
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 

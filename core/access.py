@@ -10,7 +10,7 @@ level (for a child-related model: through its child) and how to find the child a
 - otherwise the object, and the read of the child's data written to the access log, once per
   request.
 
-This module knows no domain model: the child's scope and the access log plug in from above.
+This module knows no domain model: the child's scope plugs in from above.
 """
 
 from __future__ import annotations
@@ -19,19 +19,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Lookup, Model, Q, QuerySet
+from django.db.models import F, IntegerChoices, Lookup, Model, Q, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from institutions.models import User
-from institutions.roles import Level
+from core.access_log import log_child_read
 
 M = TypeVar("M", bound=Model)
 
-ScopeQ = Callable[[User | AnonymousUser, Level], Q]
+
+class Level(IntegerChoices):
+    """How far a tie to a child reaches (DESIGN.md §5, layer 0); each level includes those below."""
+
+    READ = 1, _("Read")  # see the file, masked as the role requires
+    CONTRIBUTE = 2, _("Contribute")  # add what the role records: a visit, an assessment, a note
+    MANAGE = 3, _("Manage")  # identity, guardians, consent, care team, plans, close, hand over
+
+
+ScopeQ = Callable[[Any, Level], Q]
 ChildOf = Callable[[Any], int | None]
-ReadLogger = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -43,18 +50,11 @@ class Scoping:
 
 
 _SCOPINGS: dict[type[Model], Scoping] = {}
-_read_loggers: list[ReadLogger] = []
 
 
 def register(model: type[Model], *, q: ScopeQ, child_id: ChildOf | None) -> None:
     """Declare how `model` is scoped (called from the owning app's `ready()`)."""
     _SCOPINGS[model] = Scoping(q=q, child_id=child_id)
-
-
-def register_read_logger(logger: ReadLogger) -> None:
-    """The access log's writer: logger(user=, child_id=, request=, api=, detail=)."""
-    if logger not in _read_loggers:
-        _read_loggers.append(logger)
 
 
 def scoping(model: type[Model]) -> Scoping:
@@ -68,7 +68,7 @@ def is_registered(model: type[Model]) -> bool:
     return model in _SCOPINGS
 
 
-def scoped(user: User | AnonymousUser, model: type[M], *, level: Level = Level.READ) -> QuerySet[M]:
+def scoped(user: Any, model: type[M], *, level: Level = Level.READ) -> QuerySet[M]:
     """Every row of `model` the user reaches at `level` or higher."""
     return model._default_manager.filter(scoping(model).q(user, level))
 
@@ -76,7 +76,7 @@ def scoped(user: User | AnonymousUser, model: type[M], *, level: Level = Level.R
 def log_read(
     request: HttpRequest | None,
     *,
-    user: User,
+    user: Any,
     child_id: int | None,
     api: bool = False,
     detail: dict[str, Any] | None = None,
@@ -87,8 +87,7 @@ def log_read(
     seen: set[int] | None = getattr(request, "_xq_logged_children", None) if request else None
     if seen is not None and child_id in seen:
         return
-    for logger in _read_loggers:
-        logger(user=user, child_id=child_id, request=request, api=api, detail=detail or {})
+    log_child_read(user=user, child_id=child_id, request=request, api=api, detail=detail or {})
     if request is not None:
         if seen is None:
             seen = set()
@@ -114,7 +113,7 @@ def fetch(
     to it here, never by the caller. `detail` names what was read in the access log.
     """
     user = request.user
-    if not isinstance(user, User) or not user.is_authenticated:
+    if not user.is_authenticated:
         raise Http404
     rules = scoping(model)
     base = queryset if queryset is not None else model._default_manager.all()

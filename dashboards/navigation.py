@@ -1,0 +1,37 @@
+"""The home page's own entries: the work list, the user's roles and account security."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from core.navigation import (
+    HomePanel,
+    MenuEntry,
+    always,
+    register_home_panels,
+    register_menu_entries,
+)
+from institutions.selectors import active_memberships
+from institutions.twofactor import two_factor_required
+
+
+def _roles_panel(user: Any) -> dict[str, Any]:
+    return {"memberships": list(active_memberships(user=user))}
+
+
+def _security_panel(user: Any) -> dict[str, Any]:
+    return {
+        "enrolled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        "required": two_factor_required(user),
+    }
+
+
+def register() -> None:
+    register_menu_entries(MenuEntry(10, _("Work list"), "home", "house", always))
+    register_home_panels(
+        HomePanel(50, "dashboards/panels/roles.html", _roles_panel, "roles"),
+        HomePanel(90, "dashboards/panels/security.html", _security_panel, "security"),
+    )
