@@ -34,7 +34,6 @@ def _safe_next(request: HttpRequest, default: str = "home") -> str:
     ):
         return target
 
-
     return reverse(default)
 
 

@@ -3,7 +3,7 @@ the supervisor's review, the work list and the timeline."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -19,6 +19,7 @@ from followups.selectors import visits_due
 from followups.services import visit_record
 from tests.conftest import user
 from tests.demo import FAR_VILLAGE, MIDDLE_SCHOOL, VILLAGE_A, VILLAGE_B
+from tests.factories import ChildFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -178,8 +179,6 @@ def test_the_work_list_puts_the_most_overdue_first_and_drops_the_just_visited(lo
 
 
 def test_the_home_page_query_count_does_not_grow_with_the_work_list(login):
-    from cases.identity import name_key
-
     client = login("director_b")
 
     def count() -> int:
@@ -188,18 +187,7 @@ def test_the_home_page_query_count_does_not_grow_with_the_work_list(login):
         return len(captured.captured_queries)
 
     before = count()
-    Child.objects.bulk_create(
-        Child(
-            record_number=f"TEST-WL-{i}",
-            name=f"测试{i}",
-            name_pinyin=name_key(f"测试{i}"),
-            sex="F",
-            birth_date="2014-01-01",
-            residence_region_id=VILLAGE_B,
-            household_region_id=VILLAGE_B,
-        )
-        for i in range(30)
-    )
+    ChildFactory.create_batch(30, region=VILLAGE_B, birth_date=date(2014, 1, 1))
     assert count() == before
 
 
