@@ -117,7 +117,7 @@ def admin_record(*, request: HttpRequest, user: User | None = None, **detail: An
     """Write one administration step to the access log (no child; `detail` says what)."""
     actor = user if user is not None else request.user
     access_record(
-        user=actor,  # type: ignore[arg-type]
+        user=actor,
         action=AccessEvent.Action.ADMIN,
         request=request,
         detail=detail,
