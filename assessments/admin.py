@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from assessments.models import ReassessmentPolicy
-from institutions.admin import NoDeleteMixin, site
+from institutions.admin.site import NoDeleteMixin, site
 
 
 @admin.register(ReassessmentPolicy, site=site)

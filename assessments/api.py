@@ -12,11 +12,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments.forms import check_instrument_fits, parse_answers
+from assessments.forms.assessment import parse_answers
 from assessments.models import Assessment
 from assessments.scoring import text_in
 from assessments.selectors import assessments_visible_to, current_instruments, may_see_item_answers
-from assessments.services import assessment_submit
+from assessments.services import assessment_submit, instrument_fit_problem
 from cases.models import Child, Consent, RiskLevel
 from cases.services.family import has_consent
 from core.access import fetch
@@ -64,7 +64,7 @@ class AssessmentInputSerializer(BoundedSerializerMixin, serializers.Serializer):
                     % {"code": attrs["instrument"]}
                 }
             )
-        problem = check_instrument_fits(instrument, child)
+        problem = instrument_fit_problem(instrument=instrument, child=child)
         if problem:
             raise serializers.ValidationError({"instrument": problem})
         if not has_consent(child=child, purpose=Consent.Purpose.ASSESSMENT):
@@ -137,6 +137,7 @@ class AssessmentViewSet(
     """Submit an assessment (scored on the server) and read results in scope."""
 
     scope_selector = assessments_visible_to
+    fetch_model = Assessment
     action_permissions = {
         "create": "assessments.add_assessment",
         "list": "cases.view_child",

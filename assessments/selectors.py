@@ -18,7 +18,7 @@ from assessments.models import (
     ScreeningSession,
 )
 from cases.models import Child
-from cases.selectors import child_scope_q, register_child_related
+from cases.selectors.scope import child_scope_q, register_child_related
 from core.access import register
 from institutions.models import User
 from institutions.roles import Level

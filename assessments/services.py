@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from assessments.models import Alert, Assessment, Instrument, ScreeningSession
 from assessments.scoring import Result
 from cases.models import Child, RiskLevel
-from cases.selectors import care_team_users, responsible_staff
+from cases.selectors.staff import care_team_users, responsible_staff
 from cases.services.risk import child_refresh_risk
 from core.access_log import access_record
 from core.jobs import enqueue
@@ -28,6 +29,28 @@ ALERT_FROM = RiskLevel.HIGH
 
 class AlreadyCorrected(Exception):
     """Someone corrected this result first; nothing was written."""
+
+
+def instrument_fit_problem(
+    *, instrument: Instrument, child: Child, on: date | None = None
+) -> str | None:
+    """The rule for which questionnaire fits a child: the reason this one cannot be used for
+    this child (on the day it is taken), or None. The service enforces it; forms, the API and
+    the screening roster show it."""
+    age = child.age(on)
+    if not instrument.fits_age(age):
+        return str(
+            _("%(name)s is for ages %(min)d to %(max)d; this child is %(age)d.")
+            % {
+                "name": instrument.code,
+                "min": instrument.min_age,
+                "max": instrument.max_age,
+                "age": age,
+            }
+        )
+    if not instrument.is_active:
+        return str(_("%(name)s is no longer in use.") % {"name": instrument.code})
+    return None
 
 
 @transaction.atomic
@@ -46,6 +69,10 @@ def assessment_submit(
 ) -> Assessment:
     """Store a scored result (computed by the form from the answers), update the child's risk,
     and raise an alert for a critical answer or a severe result."""
+    if amends is None and (
+        problem := instrument_fit_problem(instrument=instrument, child=child, on=administered_on)
+    ):
+        raise ValidationError(problem, code="instrument_does_not_fit")
     if amends is not None:
         # Lock the original so that of two simultaneous corrections one wins cleanly.
         Assessment.objects.select_for_update().get(pk=amends.pk)

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 
 from cases.filters import ChildFilter
 from cases.models import Category, Child, RiskLevel
-from cases.selectors import child_list, children_visible_to
+from cases.selectors.children import child_list
+from cases.selectors.scope import children_visible_to
 from core.access_log import access_record_many
 from core.models import AccessEvent
 from institutions.api import ScopedAPIMixin
@@ -58,6 +59,7 @@ class ChildViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
     """Children visible to the caller; a child out of scope answers 404."""
 
     scope_selector = children_visible_to
+    fetch_model = Child
     action_permissions = {"list": "cases.view_child", "retrieve": "cases.view_child"}
     serializer_class = ChildSummarySerializer
     filterset_class = ChildFilter

@@ -8,7 +8,7 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from cases import navigation
-        from cases.selectors import register_scopes
+        from cases.selectors.scope import register_scopes
 
         register_scopes()
         navigation.register()

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from cases.selectors import emergency_accesses_to_review, pending_access_requests
+from cases.selectors.access import emergency_accesses_to_review, pending_access_requests
 from core.navigation import (
     HomePanel,
     MenuEntry,

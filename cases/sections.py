@@ -1,8 +1,8 @@
 """Sections other apps add to the child's file page (assessments, visits, referrals…).
 
 A section is a template and a function giving its context from the child (already loaded by
-`cases.selectors.child_file`) and the viewing user; the function may run a fixed, small number
-of queries. Apps register their sections in AppConfig.ready().
+`cases.selectors.children.child_file_queryset`) and the viewing user; the function may run a
+fixed, small number of queries. Apps register their sections in AppConfig.ready().
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import translation
 
-from cases.imports import child_import_fail, child_import_run
+from cases.imports.job import child_import_fail, child_import_run
 
 
 @shared_task(

@@ -1,8 +1,8 @@
 """The child's timeline: every app contributes entries through a registered provider.
 
-A provider takes the child (loaded by `cases.selectors.child_file`, with its relations
-prefetched) and the viewing user, and returns entries; it may run at most one query of its own,
-so the file page's query count stays fixed. Later apps (assessments, visits, referrals,
+A provider takes the child (loaded by `cases.selectors.children.child_file_queryset`, with its
+relations prefetched) and the viewing user, and returns entries; it may run at most one query of
+its own, so the file page's query count stays fixed. Later apps (assessments, visits, referrals,
 follow-ups) register their providers in their AppConfig.ready().
 """
 

@@ -8,11 +8,13 @@ from rest_framework.routers import DefaultRouter
 from assessments.api import AssessmentViewSet
 from cases.api import ChildViewSet
 from dashboards import views as dashboard_views
-from institutions import views as institution_views
-from institutions.admin import PasswordSetDoneView, PasswordSetView
-from institutions.admin import site as admin_site
+from followups.urls import activity_patterns
+from institutions.admin.passwords import PasswordSetDoneView, PasswordSetView
+from institutions.admin.site import site as admin_site
 from institutions.api import IsVerifiedStaff
 from institutions.forms import LoginForm
+from institutions.views.accounts import two_factor_setup, two_factor_verify
+from institutions.views.health import healthz
 from referrals.api import ReferralViewSet
 
 router = DefaultRouter()
@@ -33,17 +35,15 @@ urlpatterns = [
     # A one-time set-password link (issued by the security administrator) opens here.
     path("accounts/set-password/done/", PasswordSetDoneView.as_view(), name="password_set_done"),
     path("accounts/set-password/<uidb64>/<token>/", PasswordSetView.as_view(), name="password_set"),
-    path("accounts/two-factor/", institution_views.two_factor_setup, name="two_factor_setup"),
-    path(
-        "accounts/two-factor/verify/", institution_views.two_factor_verify, name="two_factor_verify"
-    ),
+    path("accounts/two-factor/", two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", two_factor_verify, name="two_factor_verify"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("children/", include("cases.urls")),
     path("", include("followups.urls")),
     path("assessments/", include("assessments.urls")),
     path("referrals/", include("referrals.urls")),
-    path("activities/", include("followups.urls_activities")),
-    path("", include("institutions.urls_more")),
+    path("activities/", include((activity_patterns, "activities"))),
+    path("", include("institutions.urls")),
     path("api/v1/", include(router.urls)),
     path(
         "api/schema/",
@@ -51,5 +51,5 @@ urlpatterns = [
         name="api_schema",
     ),
     path("admin/", admin_site.urls),
-    path("healthz", institution_views.healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),
 ]

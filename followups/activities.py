@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cases.models import Child
-from cases.selectors import child_scope_q, children_visible_to
+from cases.selectors.scope import child_scope_q, children_visible_to
 from core.models import AccessEvent
 from followups.models import Activity, ActivityAttendance
 from institutions.models import Agency, Institution, Membership, Region, User

@@ -10,7 +10,9 @@ class FollowupsConfig(AppConfig):
 
     def ready(self) -> None:
         from cases.services.risk import register_risk_source
-        from followups import activities_file, navigation, visits_file
+        from followups import navigation
+        from followups.file_integration import activities as activities_file
+        from followups.file_integration import visits as visits_file
         from followups.selectors import register_scopes
         from followups.services import flagged_visit_risks
 

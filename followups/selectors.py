@@ -22,7 +22,7 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from cases.models import Child
-from cases.selectors import child_scope_q, children_visible_to, register_child_related
+from cases.selectors.scope import child_scope_q, children_visible_to, register_child_related
 from core.access import register
 from followups.activities import activity_scope_q
 from followups.models import Activity, ActivityAttendance, Visit

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Child, RiskLevel
-from cases.selectors import care_team_users, responsible_staff
+from cases.selectors.staff import care_team_users, responsible_staff
 from cases.services.risk import child_refresh_risk
 from core.access_log import access_record
 from core.models import AccessEvent

@@ -11,6 +11,7 @@ class InstitutionsConfig(AppConfig):
     def ready(self) -> None:
         from core.access import register
         from institutions import navigation
+        from institutions.admin import memberships, organisations, users  # noqa: F401
         from institutions.models import Institution, Training
         from institutions.training import training_scope_q
         from institutions.venues import venue_scope_q
@@ -20,3 +21,4 @@ class InstitutionsConfig(AppConfig):
         register(Institution, q=venue_scope_q, child_id=None)
         register(Training, q=training_scope_q, child_id=None)
         navigation.register()
+        # The admin modules imported above registered their model admins on the admin site.

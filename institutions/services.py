@@ -354,11 +354,8 @@ def password_link_check(*, user: User, by: User) -> None:
         raise ValidationError(_("This account is deactivated: reactivate it first."))
 
 
-def password_link_issue(*, user: User, by: User, base_url: str) -> PasswordLink:
-    """Make a one-time set-password link for `user` and e-mail it to them if they have an
-    address. The link works once (setting the password changes what its token is made from) and
-    for PASSWORD_RESET_TIMEOUT; nobody who issues one ever sets a password."""
-    password_link_check(user=user, by=by)
+def password_link_url(*, user: User, base_url: str) -> str:
+    """The one-time set-password address for `user` (valid PASSWORD_RESET_TIMEOUT, once)."""
     path = reverse(
         "password_set",
         kwargs={
@@ -366,7 +363,15 @@ def password_link_issue(*, user: User, by: User, base_url: str) -> PasswordLink:
             "token": default_token_generator.make_token(user),
         },
     )
-    url = base_url.rstrip("/") + path
+    return base_url.rstrip("/") + path
+
+
+def password_link_issue(*, user: User, by: User, base_url: str) -> PasswordLink:
+    """Make a one-time set-password link for `user` and e-mail it to them if they have an
+    address. The link works once (setting the password changes what its token is made from) and
+    for PASSWORD_RESET_TIMEOUT; nobody who issues one ever sets a password."""
+    password_link_check(user=user, by=by)
+    url = password_link_url(user=user, base_url=base_url)
     emailed = False
     if user.email:
         try:

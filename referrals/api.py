@@ -82,6 +82,7 @@ class ReferralViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
     referral is logged."""
 
     scope_selector = referrals_visible_to
+    fetch_model = Referral
     action_permissions = {"list": "cases.view_child", "retrieve": "cases.view_child"}
     serializer_class = ReferralSerializer
 

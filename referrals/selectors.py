@@ -27,7 +27,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from cases.models import CareTeamMember, Child
-from cases.selectors import child_scope_q
+from cases.selectors.scope import child_scope_q
 from core.access import register
 from institutions.models import Membership, User
 from institutions.roles import Level, Role

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from referrals.services import referral_expire_access
+from referrals.services.grants import referral_expire_access
 
 logger = logging.getLogger(__name__)
 

@@ -1,20 +1,24 @@
 from django.urls import path
 
-from referrals import views
+from referrals.views.create import InstitutionOptionsView, ReferralCreateView
+from referrals.views.detail import AttachmentView, ReferralDetailView
+from referrals.views.lists import InboxView, ReferralListView
+from referrals.views.review import OverrideReviewView
+from referrals.views.steps import ReferralStepView
 
 app_name = "referrals"
 
 urlpatterns = [
-    path("", views.ReferralListView.as_view(), name="list"),
-    path("inbox/", views.InboxView.as_view(), name="inbox"),
-    path("new/<int:pk>/", views.ReferralCreateView.as_view(), name="referral_create"),
+    path("", ReferralListView.as_view(), name="list"),
+    path("inbox/", InboxView.as_view(), name="inbox"),
+    path("new/<int:pk>/", ReferralCreateView.as_view(), name="referral_create"),
     path(
         "new/<int:pk>/institutions/",
-        views.InstitutionOptionsView.as_view(),
+        InstitutionOptionsView.as_view(),
         name="institution_options",
     ),
-    path("attachments/<int:pk>/", views.AttachmentView.as_view(), name="attachment"),
-    path("<int:pk>/", views.ReferralDetailView.as_view(), name="detail"),
-    path("<int:pk>/review/", views.OverrideReviewView.as_view(), name="review"),
-    path("<int:pk>/<slug:step>/", views.ReferralStepView.as_view(), name="step"),
+    path("attachments/<int:pk>/", AttachmentView.as_view(), name="attachment"),
+    path("<int:pk>/", ReferralDetailView.as_view(), name="detail"),
+    path("<int:pk>/review/", OverrideReviewView.as_view(), name="review"),
+    path("<int:pk>/<slug:step>/", ReferralStepView.as_view(), name="step"),
 ]

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from assessments.models import Alert
 from cases.models import CarePlan, ChildAccessGrant, Consent
-from cases.selectors import children_visible_to
+from cases.selectors.scope import children_visible_to
 from core.models import AccessEvent
 from institutions.roles import Level, Role
 from referrals.models import Referral

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import AccessRequest, Child, ChildAccessGrant, EmergencyAccess
-from cases.selectors import responsible_staff
+from cases.selectors.staff import responsible_staff
 from core.access_log import access_record
 from core.models import AccessEvent
 from core.notifications import notify

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from cases.identity import name_key, protect_national_id
 from cases.models import CareTeamMember, Child, ChildAccessGrant, Handover
-from cases.selectors import responsible_staff, staff_of
+from cases.selectors.staff import responsible_staff, staff_of
 from cases.services.access import grants_end
 from cases.snapshots import file_snapshot
 from core.access_log import access_record

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Child, Consent, Guardian
 from cases.services.child import EditConflict, save_if_unchanged
@@ -80,6 +82,49 @@ def guardian_deactivate(
     )
 
 
+CHILD_GIVES_CONSENT = "child"  # what a form sends for "the child themself"
+
+
+def may_consent_for_self(child: Child, on: date | None = None) -> bool:
+    """PIPL art. 31: from 14 a child consents for themself; below, only a guardian."""
+    return child.age(on) >= Consent.SELF_CONSENT_AGE
+
+
+def consent_giver_check(*, child: Child, guardian: Guardian | None, on: date | None = None) -> None:
+    """The rule for who gives consent: a current guardian of the child, or the child from 14.
+    `consent_record` enforces it; forms use `consent_giver_from` to show it on their field."""
+    if guardian is None:
+        if not may_consent_for_self(child, on):
+            raise ValidationError(
+                _("The child is under 14: only a guardian can give consent."),
+                code="child_under_14",
+            )
+    elif guardian.child_id != child.pk or not guardian.is_active:
+        raise ValidationError(_("Choose a current guardian of this child."), code="not_a_guardian")
+
+
+def consent_giver_choices(child: Child) -> list[tuple[str, str]]:
+    """Who may give consent for the child, as form choices: the current guardians, and the
+    child themself from 14."""
+    choices = [(str(g.pk), str(g)) for g in child.guardians.filter(is_active=True)]
+    if may_consent_for_self(child):
+        choices.append((CHILD_GIVES_CONSENT, str(_("The child themself"))))
+    return choices
+
+
+def consent_giver_from(child: Child, value: str, on: date | None = None) -> Guardian | None:
+    """The guardian a form's choice names (None: the child themself), checked by the rule."""
+    guardian = None
+    if value != CHILD_GIVES_CONSENT:
+        guardian = child.guardians.filter(pk=int(value) if value.isdigit() else 0).first()
+        if guardian is None:
+            raise ValidationError(
+                _("Choose a current guardian of this child."), code="not_a_guardian"
+            )
+    consent_giver_check(child=child, guardian=guardian, on=on)
+    return guardian
+
+
 @transaction.atomic
 def consent_record(
     *,
@@ -91,7 +136,8 @@ def consent_record(
     shared_with: Agency | None = None,
     note: str = "",
 ) -> Consent:
-    """Record consent for one purpose; the form has checked who may give it (age 14 rule)."""
+    """Record consent for one purpose, given by a guardian or (from 14) the child."""
+    consent_giver_check(child=child, guardian=guardian, on=given_on)
     consent = Consent.objects.create(
         child=child,
         purpose=purpose,

@@ -14,10 +14,11 @@ from assessments.models import Alert, Assessment, Instrument
 from assessments.selectors import next_reassessment_due
 from cases.models import Child, Consent, RiskLevel
 from cases.services.care import care_team_add
-from cases.services.family import consent_record, guardian_add
+from cases.services.family import guardian_add
 from core.models import Notification
 from tests.conftest import user
 from tests.demo import MIDDLE_SCHOOL, TOWNSHIP_A, VILLAGE_A
+from tests.factories import ConsentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,16 +31,8 @@ def pupil(*, village_a: bool = True) -> Child:
 
 
 def with_consent(child: Child) -> Child:
-    guardian = child.guardians.filter(is_active=True).first() or guardian_add(
-        child=child, data={"name": "测试家长", "relation": "mother"}, by=user("counselor")
-    )
-    consent_record(
-        child=child,
-        purpose=Consent.Purpose.ASSESSMENT,
-        given_on=timezone.localdate(),
-        by=user("counselor"),
-        guardian=guardian,
-    )
+    """The child with a guardian's consent to assessment (the first guardian, or a new one)."""
+    ConsentFactory(child=child, purpose=Consent.Purpose.ASSESSMENT, by=user("counselor"))
     return child
 
 

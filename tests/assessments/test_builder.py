@@ -15,14 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from assessments.builder import (
+from assessments.builder.services import (
     InstrumentDetails,
-    definition_from_text,
-    definition_to_text,
     details_of,
     instrument_create,
     instrument_revise,
 )
+from assessments.builder.text import definition_from_text, definition_to_text
 from assessments.builtin import BUILTIN
 from assessments.models import Assessment, Instrument
 from assessments.selectors import current_instruments
@@ -123,8 +122,14 @@ def record_result(instrument: Instrument) -> Assessment:
     """A real result recorded against the instrument, through the assessment service."""
     definition = instrument.parsed
     answers = {int(i["number"]): definition.values[0] for i in definition.items}
+    # A child the instrument fits: the service refuses any other.
+    child = next(
+        c
+        for c in Child.objects.filter(residence_region_id="990101001001").order_by("id")
+        if instrument.fits_age(c.age())
+    )
     return assessment_submit(
-        child=Child.objects.filter(residence_region_id="990101001001").order_by("id")[0],
+        child=child,
         instrument=instrument,
         answers=answers,
         result=definition.score(answers),

@@ -16,15 +16,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from assessments.models import Alert, Assessment, ScreeningAbsence, ScreeningSession
-from assessments.screening import (
+from assessments.screening.entry import parse_typed
+from assessments.screening.roster import (
     Group,
-    parse_typed,
     progress_of,
     screening_groups,
-    screening_session_open,
     session_progress,
     session_roster,
 )
+from assessments.screening.services import screening_session_open
 from assessments.selectors import current_instruments
 from cases.models import CareTeamMember, Child, Consent
 from cases.services.care import care_team_add

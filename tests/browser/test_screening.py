@@ -18,11 +18,10 @@ from core.models import Notification
 from institutions.models import Institution
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import DEMO_PASSWORD, user
+from tests.demo import MIDDLE_SCHOOL
+from tests.demo import TOWNSHIP_A as TOWNSHIP  # supervisor_town's jurisdiction
 
 pytestmark = pytest.mark.browser
-
-MIDDLE_SCHOOL = "青石镇中学（演示）"
-TOWNSHIP = "990101001"  # supervisor_town's jurisdiction
 
 
 def choose_class(school: Institution) -> tuple[int, str]:

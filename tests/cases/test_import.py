@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from cases.identity import national_id_check_digit, national_id_hash
-from cases.imports import child_import_fail, child_import_run
+from cases.imports.job import child_import_fail, child_import_run
 from cases.models import Category, Child, ChildImport
 from cases.tasks import child_import_run_task
 from config.celery import app

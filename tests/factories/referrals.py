@@ -10,7 +10,7 @@ from factory.django import DjangoModelFactory
 from cases.models import Consent
 from institutions.models import Institution
 from referrals.models import Referral
-from referrals.services import referral_create
+from referrals.services.sending import referral_create
 from tests.demo import HOSPITAL, MIDDLE_SCHOOL, user
 from tests.factories.cases import ChildFactory, ConsentFactory
 from tests.factories.institutions import institution

@@ -14,15 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Child
-from cases.selectors import children_visible_to
+from cases.selectors.scope import children_visible_to
 from core.models import AccessEvent
-from followups import activities_file
 from followups.activities import (
     Attendee,
     activities_visible_to,
     activity_record,
     parse_record_numbers,
 )
+from followups.file_integration import activities as activities_file
 from followups.models import Activity, ActivityAttendance
 from institutions.models import Institution, Region
 from tests.conftest import user

@@ -10,8 +10,15 @@ from django.utils import timezone
 from assessments.models import Assessment
 from cases.models import Child, Consent
 from institutions.models import Institution
-from referrals import services
 from referrals.models import Referral
+from referrals.services.lifecycle import (
+    referral_accept,
+    referral_book,
+    referral_close,
+    referral_discharge,
+    referral_record_visit,
+    referral_start_treatment,
+)
 from tests.conftest import user
 from tests.demo import HOSPITAL, MIDDLE_SCHOOL, SOCIAL_PSYCH, TOWNSHIP_A
 from tests.factories import AssessmentFactory, ConsentFactory, ReferralFactory, institution
@@ -58,29 +65,29 @@ def advance(referral: Referral, to: str) -> Referral:
     path = [S.ACCEPTED, S.APPOINTMENT, S.SEEN, S.IN_TREATMENT, S.DISCHARGED, S.CLOSED]
     for status in path[: path.index(to) + 1]:
         if status == S.ACCEPTED:
-            referral = services.referral_accept(referral=referral, by=clinician)
+            referral = referral_accept(referral=referral, by=clinician)
         elif status == S.APPOINTMENT:
-            referral = services.referral_book(
+            referral = referral_book(
                 referral=referral,
                 by=clinician,
                 appointment_at=timezone.now() + timedelta(days=2),
             )
         elif status == S.SEEN:
-            referral = services.referral_record_visit(
+            referral = referral_record_visit(
                 referral=referral,
                 by=clinician,
                 seen_at=timezone.now(),
                 diagnosis="抑郁发作（中度）",
             )
         elif status == S.IN_TREATMENT:
-            referral = services.referral_start_treatment(
+            referral = referral_start_treatment(
                 referral=referral,
                 by=clinician,
                 treatment_type=Referral.TreatmentType.OUTPATIENT,
                 treatment="舍曲林；每周心理治疗",
             )
         elif status == S.DISCHARGED:
-            referral = services.referral_discharge(
+            referral = referral_discharge(
                 referral=referral,
                 by=clinician,
                 outcome_summary="门诊治疗结束，情绪明显好转。",
@@ -89,7 +96,7 @@ def advance(referral: Referral, to: str) -> Referral:
                 followup_weeks=8,
             )
         elif status == S.CLOSED:
-            referral = services.referral_close(referral=referral, by=user("counselor"))
+            referral = referral_close(referral=referral, by=user("counselor"))
     return referral
 
 

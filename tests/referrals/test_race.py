@@ -9,21 +9,19 @@ import threading
 import pytest
 from django.db import connection
 
-from institutions.models import User
 from institutions.roles import Role
-from institutions.services import membership_grant
-from referrals import services
 from referrals.models import Referral
-from referrals.services import ReferralError
+from referrals.services.lifecycle import referral_accept
+from referrals.services.transitions import ReferralError
 from tests.conftest import user
+from tests.factories import UserFactory
 from tests.referrals import S, hospital, sent
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_accepts_exactly_one_wins(demo_world):
     referral = sent()
-    colleague = User.objects.create_user("second_doctor", password="x-Pass-2026-long")
-    membership_grant(user=colleague, role=Role.CLINICIAN, institution=hospital())
+    colleague = UserFactory(role=Role.CLINICIAN, institution=hospital())
     doctors = [user("clinician"), colleague]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -32,7 +30,7 @@ def test_two_concurrent_accepts_exactly_one_wins(demo_world):
     def accept(doctor):
         try:
             barrier.wait(timeout=10)
-            services.referral_accept(referral=Referral(pk=referral.pk), by=doctor)
+            referral_accept(referral=Referral(pk=referral.pk), by=doctor)
             result = "won"
         except ReferralError:
             result = "refused"

@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 
 from cases.services.care import care_team_add
-from referrals import services
 from referrals.models import Referral
 from referrals.selectors import (
     inbox_counts,
@@ -20,6 +19,8 @@ from referrals.selectors import (
     referral_inbox,
     referrals_visible_to,
 )
+from referrals.services.lifecycle import referral_accept, referral_decline
+from referrals.services.sending import referral_send
 from tests.conftest import user
 from tests.referrals import S, advance, draft, give_consent, pupil, sent
 
@@ -44,7 +45,7 @@ def test_the_clinic_sees_a_referral_from_sending_not_as_a_draft():
     referral = draft(child)
     assert not visible("clinician", referral)
     assert not referral_inbox(user("clinician")).filter(pk=referral.pk).exists()
-    services.referral_send(referral=referral, by=user("counselor"))
+    referral_send(referral=referral, by=user("counselor"))
     assert visible("clinician", referral)
     assert referral_inbox(user("clinician")).filter(pk=referral.pk).exists()
 
@@ -57,7 +58,7 @@ def test_the_inbox_holds_only_the_users_institutions():
 
 def test_a_declined_referral_leaves_the_inbox_and_a_closed_one_after_its_period():
     declined = sent()
-    services.referral_decline(referral=declined, by=user("clinician"), reason="满员")
+    referral_decline(referral=declined, by=user("clinician"), reason="满员")
     closed = advance(sent(), S.CLOSED)
     inbox = referral_inbox(user("clinician"))
     assert not inbox.filter(pk=declined.pk).exists()
@@ -89,7 +90,7 @@ def test_overdue_follows_the_limit_for_each_urgency(settings):
     set_sent_at(emergency_late, now - timedelta(hours=4, minutes=1))
     set_sent_at(emergency_fresh, now - timedelta(hours=3))
     set_sent_at(answered, now - timedelta(days=30))
-    services.referral_accept(referral=answered, by=user("clinician"))
+    referral_accept(referral=answered, by=user("clinician"))
     overdue = set(overdue_referrals(now=now).values_list("pk", flat=True))
     assert overdue >= {routine_late.pk, urgent_late.pk, emergency_late.pk}
     assert not overdue & {routine_fresh.pk, emergency_fresh.pk, answered.pk}

@@ -10,15 +10,29 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Child, ChildAccessGrant, Consent
-from cases.selectors import children_visible_to
-from cases.services.care import care_team_add
+from cases.selectors.scope import children_visible_to
+from cases.services.care import care_team_add, care_team_remove
 from cases.services.family import consent_withdraw
 from core.models import AccessEvent, Notification
 from institutions.models import Institution
-from referrals import services
+from institutions.roles import Role
 from referrals.models import Referral, ReferralEvent
-from referrals.services import TRANSITIONS, ReferralError
+from referrals.services.consent import ConsentGiven, referral_review_override
+from referrals.services.grants import referral_expire_access
+from referrals.services.lifecycle import (
+    referral_accept,
+    referral_book,
+    referral_close,
+    referral_decline,
+    referral_discharge,
+    referral_record_visit,
+    referral_start_treatment,
+    referral_withdraw,
+)
+from referrals.services.sending import referral_send
+from referrals.services.transitions import TRANSITIONS, ReferralError
 from tests.conftest import user
+from tests.factories import UserFactory
 from tests.referrals import (
     S,
     advance,
@@ -53,36 +67,34 @@ def at(status: str, child: Child | None = None) -> Referral:
     if status == S.SENT:
         return referral
     if status == S.DECLINED:
-        return services.referral_decline(referral=referral, by=user("clinician"), reason="满员")
+        return referral_decline(referral=referral, by=user("clinician"), reason="满员")
     if status == S.WITHDRAWN:
-        return services.referral_withdraw(
-            referral=referral, by=user("counselor"), reason="家长改变主意"
-        )
+        return referral_withdraw(referral=referral, by=user("counselor"), reason="家长改变主意")
     return advance(referral, status)
 
 
 def take_step(referral: Referral, to: str) -> Referral:
     clinician, counselor = user("clinician"), user("counselor")
     if to == S.SENT:
-        return services.referral_send(referral=referral, by=counselor)
+        return referral_send(referral=referral, by=counselor)
     if to == S.ACCEPTED:
-        return services.referral_accept(referral=referral, by=clinician, note="请带既往病历")
+        return referral_accept(referral=referral, by=clinician, note="请带既往病历")
     if to == S.DECLINED:
-        return services.referral_decline(referral=referral, by=clinician, reason="本院无儿童病床")
+        return referral_decline(referral=referral, by=clinician, reason="本院无儿童病床")
     if to == S.APPOINTMENT:
-        return services.referral_book(
+        return referral_book(
             referral=referral, by=clinician, appointment_at=timezone.now() + timedelta(days=3)
         )
     if to == S.SEEN:
-        return services.referral_record_visit(
+        return referral_record_visit(
             referral=referral, by=clinician, seen_at=timezone.now(), diagnosis="焦虑障碍"
         )
     if to == S.IN_TREATMENT:
-        return services.referral_start_treatment(
+        return referral_start_treatment(
             referral=referral, by=clinician, treatment_type="inpatient", treatment="住院观察"
         )
     if to == S.DISCHARGED:
-        return services.referral_discharge(
+        return referral_discharge(
             referral=referral,
             by=clinician,
             outcome_summary="好转出院",
@@ -91,9 +103,9 @@ def take_step(referral: Referral, to: str) -> Referral:
             followup_weeks=12,
         )
     if to == S.CLOSED:
-        return services.referral_close(referral=referral, by=counselor)
+        return referral_close(referral=referral, by=counselor)
     if to == S.WITHDRAWN:
-        return services.referral_withdraw(referral=referral, by=counselor, reason="不再需要")
+        return referral_withdraw(referral=referral, by=counselor, reason="不再需要")
     raise AssertionError(to)
 
 
@@ -178,7 +190,7 @@ def test_seen_once_may_be_discharged_without_treatment():
 def test_booking_again_moves_the_appointment_and_keeps_the_first_visit_time():
     referral = advance(sent(), S.APPOINTMENT)
     later = timezone.now() + timedelta(days=10)
-    services.referral_book(referral=referral, by=user("clinician"), appointment_at=later)
+    referral_book(referral=referral, by=user("clinician"), appointment_at=later)
     referral.refresh_from_db()
     assert referral.appointment_at == later
     assert referral.events.filter(to_status=S.APPOINTMENT).count() == 2
@@ -186,9 +198,9 @@ def test_booking_again_moves_the_appointment_and_keeps_the_first_visit_time():
 
 def test_a_second_accept_is_refused():
     referral = sent()
-    services.referral_accept(referral=referral, by=user("clinician"))
+    referral_accept(referral=referral, by=user("clinician"))
     with pytest.raises(ReferralError, match="already"):
-        services.referral_accept(referral=referral, by=user("clinician"))
+        referral_accept(referral=referral, by=user("clinician"))
     assert referral.events.filter(to_status=S.ACCEPTED).count() == 1
 
 
@@ -200,7 +212,7 @@ def test_sending_needs_consent():
     Consent.objects.filter(child=child, purpose=Consent.Purpose.REFERRAL).delete()
     referral = draft(child)
     with pytest.raises(ReferralError, match="consent"):
-        services.referral_send(referral=referral, by=user("counselor"))
+        referral_send(referral=referral, by=user("counselor"))
     referral.refresh_from_db()
     assert referral.status == S.DRAFT and referral.sent_at is None
     assert not children_visible_to(user("clinician")).filter(pk=child.pk).exists()
@@ -230,7 +242,7 @@ def test_consent_given_now_is_recorded_and_linked():
     referral = draft(
         child,
         send=True,
-        consent_given=services.ConsentGiven(guardian=guardian, given_on=timezone.localdate()),
+        consent_given=ConsentGiven(guardian=guardian, given_on=timezone.localdate()),
     )
     assert referral.status == S.SENT
     assert referral.consent.guardian == guardian
@@ -278,12 +290,12 @@ def test_the_supervisor_reviews_an_override_once():
         override_reason="紧急",
         send=True,
     )
-    services.referral_review_override(referral=referral, by=user("supervisor_town"), note="合理")
+    referral_review_override(referral=referral, by=user("supervisor_town"), note="合理")
     referral.refresh_from_db()
     assert referral.override_reviewed_by == user("supervisor_town")
     assert referral.override_review_note == "合理"
     with pytest.raises(ReferralError, match="already"):
-        services.referral_review_override(referral=referral, by=user("county_civil"), note="再看")
+        referral_review_override(referral=referral, by=user("county_civil"), note="再看")
 
 
 # Destination.
@@ -316,7 +328,7 @@ def test_access_is_granted_on_send_not_before():
     give_consent(child)
     referral = draft(child)
     assert not clinic_sees(child)
-    services.referral_send(referral=referral, by=user("counselor"))
+    referral_send(referral=referral, by=user("counselor"))
     assert clinic_sees(child)
 
 
@@ -336,12 +348,12 @@ def test_after_closing_access_lasts_the_configured_period_then_expires(settings)
     referral.refresh_from_db()
     assert referral.access_until - referral.closed_at == timedelta(days=30)
     assert clinic_sees(child)
-    assert services.referral_expire_access(now=referral.access_until - timedelta(minutes=1)) == 0
+    assert referral_expire_access(now=referral.access_until - timedelta(minutes=1)) == 0
     assert clinic_sees(child)
-    assert services.referral_expire_access(now=referral.access_until + timedelta(minutes=1)) == 1
+    assert referral_expire_access(now=referral.access_until + timedelta(minutes=1)) == 1
     assert not clinic_sees(child)
     # Idempotent: nothing is left to do the second time.
-    assert services.referral_expire_access(now=referral.access_until + timedelta(days=1)) == 0
+    assert referral_expire_access(now=referral.access_until + timedelta(days=1)) == 0
 
 
 def test_closing_with_no_access_period_ends_access_at_once(settings):
@@ -355,9 +367,9 @@ def test_a_grant_still_needed_for_another_open_referral_is_kept():
     child = pupil(2)
     first = sent(child)
     second = sent(child, service=Institution.Service.PSYCHOTHERAPY)
-    services.referral_decline(referral=first, by=user("clinician"), reason="转心理治疗")
+    referral_decline(referral=first, by=user("clinician"), reason="转心理治疗")
     assert clinic_sees(child)
-    services.referral_withdraw(referral=second, by=user("counselor"), reason="不再需要")
+    referral_withdraw(referral=second, by=user("counselor"), reason="不再需要")
     assert not clinic_sees(child)
 
 
@@ -365,7 +377,7 @@ def test_a_grant_needed_by_the_care_team_is_kept():
     child = pupil(2)
     referral = sent(child)
     care_team_add(child=child, team_role="counsellor", user=user("clinician"), by=user("counselor"))
-    services.referral_decline(referral=referral, by=user("clinician"), reason="满员")
+    referral_decline(referral=referral, by=user("clinician"), reason="满员")
     assert clinic_sees(child)
 
 
@@ -383,8 +395,8 @@ def test_expiry_is_set_based_over_many_referrals():
         source="referral", source_id__in=[r.pk for r in referrals]
     ).update(expires_at=timezone.now() - timedelta(days=1))
     assert not any(clinic_sees(c) for c in children)
-    assert services.referral_expire_access(now=timezone.now()) == 3
-    assert services.referral_expire_access(now=timezone.now()) == 0
+    assert referral_expire_access(now=timezone.now()) == 3
+    assert referral_expire_access(now=timezone.now()) == 0
 
 
 # Notifications.
@@ -403,7 +415,7 @@ def test_the_clinic_is_told_on_send_and_the_sender_on_accept_decline_and_dischar
     )
     assert {"referral_accepted", "referral_discharged"} <= kinds
     other = sent()
-    services.referral_decline(referral=other, by=user("clinician"), reason="满员")
+    referral_decline(referral=other, by=user("clinician"), reason="满员")
     assert Notification.objects.filter(
         recipient=user("counselor"), kind="referral_declined", params__referral=other.pk
     ).exists()
@@ -419,16 +431,11 @@ def test_notifications_carry_no_clinical_details():
 
 
 def test_a_clinic_member_who_joined_after_sending_gets_access_on_accept():
-    from institutions.models import User
-    from institutions.roles import Role
-    from institutions.services import membership_grant
-
     child = pupil(2)
     referral = sent(child)
-    newcomer = User.objects.create_user("new_doctor", password="x-Pass-2026-long")
-    membership_grant(user=newcomer, role=Role.CLINICIAN, institution=hospital())
+    newcomer = UserFactory(role=Role.CLINICIAN, institution=hospital())
     assert not children_visible_to(newcomer).filter(pk=child.pk).exists()
-    services.referral_accept(referral=referral, by=user("clinician"))
+    referral_accept(referral=referral, by=user("clinician"))
     assert children_visible_to(newcomer).filter(pk=child.pk).exists()
 
 
@@ -438,11 +445,6 @@ def test_events_are_written_for_every_step():
 
 
 def test_leaving_the_care_team_keeps_the_access_an_open_referral_gives():
-    from cases.selectors import children_visible_to
-    from cases.services.care import care_team_add, care_team_remove
-    from tests.conftest import user
-    from tests.referrals import sent
-
     referral = sent()
     child, clinician = referral.child, user("clinician")
     member = care_team_add(

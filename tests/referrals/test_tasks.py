@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from cases.models import ChildAccessGrant
-from cases.selectors import children_visible_to
+from cases.selectors.scope import children_visible_to
 from referrals.tasks import referral_expire_access_task
 from tests.conftest import user
 from tests.referrals import S, advance, pupil, sent

@@ -18,8 +18,9 @@ from django.utils import timezone
 from cases.models import Consent
 from core.models import AccessEvent
 from institutions.models import Institution
-from referrals import services
 from referrals.models import Referral, ReferralAttachment
+from referrals.services.lifecycle import referral_decline
+from referrals.services.sending import AttachmentData, referral_create
 from tests.conftest import client_for, user
 from tests.referrals import (
     S,
@@ -291,13 +292,13 @@ def test_a_step_out_of_order_is_refused_with_a_message():
     referral.refresh_from_db()
     assert referral.status == S.SENT and referral.discharged_at is None
     declined = sent(pupil(1))
-    services.referral_decline(referral=declined, by=user("clinician"), reason="满员")
+    referral_decline(referral=declined, by=user("clinician"), reason="满员")
     # The clinic has lost the referral with its access: the page is gone for it.
     assert client.get(reverse("referrals:step", args=[declined.pk, "book"])).status_code == 404
     # While another referral still opens the child's file to the clinic, the declined one can
     # be read but not acted on.
     also_declined = sent()
-    services.referral_decline(referral=also_declined, by=user("clinician"), reason="满员")
+    referral_decline(referral=also_declined, by=user("clinician"), reason="满员")
     assert client.get(reverse("referrals:detail", args=[also_declined.pk])).status_code == 200
     step = reverse("referrals:step", args=[also_declined.pk, "book"])
     assert client.get(step).status_code == 403
@@ -358,13 +359,13 @@ def test_every_read_of_a_referral_is_logged():
 def test_an_attachment_downloads_as_a_file_and_the_read_is_logged():
     child = pupil(1)
     give_consent(child)
-    referral = services.referral_create(
+    referral = referral_create(
         child=child,
         by=user("counselor"),
         to_institution=hospital(),
         service="psychiatric_clinic",
         reason="见附件",
-        attachments=[services.AttachmentData("检查报告.pdf", "application/pdf", PDF)],
+        attachments=[AttachmentData("检查报告.pdf", "application/pdf", PDF)],
         send=True,
     )
     attachment = referral.attachments.get()

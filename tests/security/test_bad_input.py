@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from assessments.models import Assessment, ScreeningSession
 from assessments.selectors import instruments_for_child
 from cases.models import CarePlan, Child, Consent
-from cases.selectors import children_visible_to
+from cases.selectors.scope import children_visible_to
 from cases.services.family import consent_record
 from core.inputs import TEXT_MAX_LENGTH, DateBounds
 from followups.models import Activity, Visit

@@ -19,7 +19,7 @@ from assessments.models import Alert
 from assessments.tasks import send_alert_emails
 from cases.identity import national_id_check_digit
 from cases.models import CareTeamMember, Child, Consent, Guardian
-from cases.selectors import children_visible_to
+from cases.selectors.scope import children_visible_to
 from cases.services.care import care_team_add
 from cases.services.child import child_update
 from cases.services.family import consent_record
@@ -27,8 +27,8 @@ from followups.services import visit_record
 from institutions.masking import mask_national_id, mask_phone
 from institutions.models import Institution
 from institutions.roles import ROLE_TABLE, Role
-from referrals import services as referral_services
-from referrals.views import STEPS
+from referrals.services.sending import referral_create
+from referrals.views.steps import STEPS
 from tests.conftest import user
 from tests.referrals import severe_assessment
 
@@ -112,7 +112,7 @@ def give_files_sensitive_data(username: str) -> dict[str, str]:
                 by=writer,
                 guardian=guardian,
             )
-            referral_services.referral_create(
+            referral_create(
                 child=child,
                 by=writer,
                 to_institution=Institution.objects.get(name="演示县人民医院"),
@@ -148,7 +148,9 @@ def ids_for(view, kwarg: str, username: str, children: list[Child]) -> list[int]
     """Ids for one URL parameter: objects of the kind the view fetches (its `fetch_model`, or
     the model of its scoping selector) that belong to the children the user sees."""
     model, rows = None, None
-    if getattr(view, "fetch_model", None) is not None and kwarg == view.fetch_kwarg:
+    if getattr(view, "fetch_model", None) is not None and kwarg == getattr(
+        view, "fetch_kwarg", "pk"
+    ):
         model = view.fetch_model
     elif kwarg == "pk" and getattr(view, "scope_selector", None) is not None:
         rows = view.scope_selector(user(username))

@@ -12,28 +12,24 @@ from assessments.services import AlreadyCorrected, assessment_submit
 from cases.models import Child, Consent
 from cases.services.care import care_team_add
 from cases.services.child import child_update
-from cases.services.family import consent_record, guardian_add
 from core.models import AccessEvent
 from institutions.models import Membership, User
+from institutions.roles import Role
 from tests.conftest import user
+from tests.demo import MIDDLE_SCHOOL, VILLAGE_A
+from tests.factories import ConsentFactory, GuardianFactory, UserFactory, membership_of
 
 pytestmark = pytest.mark.django_db
 
 
 def pupil() -> Child:
+    """A middle-school pupil of VILLAGE_A whose new guardian consented to assessment."""
     child = Child.objects.filter(
-        school__name="青石镇中学（演示）", residence_region_id="990101001001"
+        school__name=MIDDLE_SCHOOL, residence_region_id=VILLAGE_A
     ).order_by("id")[0]
-    guardian = guardian_add(
-        child=child, data={"name": "测试家长", "relation": "mother"}, by=user("counselor")
-    )
-    consent_record(
-        child=child,
-        purpose=Consent.Purpose.ASSESSMENT,
-        given_on=timezone.localdate(),
-        by=user("counselor"),
-        guardian=guardian,
-    )
+    counselor = user("counselor")
+    guardian = GuardianFactory(child=child, name="测试家长", by=counselor)
+    ConsentFactory(child=child, purpose=Consent.Purpose.ASSESSMENT, guardian=guardian, by=counselor)
     return child
 
 
@@ -115,7 +111,7 @@ def test_a_result_is_corrected_only_once_at_a_time():
 
 
 def test_confidential_notes_stay_hidden_in_history_and_edit_form(login):
-    child = Child.objects.filter(residence_region_id="990101001001").order_by("id")[0]
+    child = Child.objects.filter(residence_region_id=VILLAGE_A).order_by("id")[0]
     child = child_update(
         child=child,
         changes={"notes": "家暴线索", "notes_confidential": True},
@@ -144,17 +140,8 @@ def test_reading_an_assessment_through_the_api_is_logged(login):
 
 
 def test_ending_a_membership_in_the_admin_takes_the_role_and_dates_it(login):
-    newcomer = User.objects.create_user("to_end", password="Long-Pass-2031")
-    from institutions.models import Agency
-    from institutions.roles import Role
-    from institutions.services import membership_grant
-
-    membership = membership_grant(
-        user=newcomer,
-        role=Role.CHILD_DIRECTOR,
-        agency=Agency.objects.get(kind="civil_affairs"),
-        jurisdiction=["990101003001"],
-    )
+    newcomer = UserFactory(role=Role.CHILD_DIRECTOR, jurisdiction=["990101003001"])
+    membership = membership_of(newcomer)
     response = login("admin").post(
         f"/admin/institutions/membership/{membership.pk}/change/",
         {
@@ -171,7 +158,7 @@ def test_ending_a_membership_in_the_admin_takes_the_role_and_dates_it(login):
 
 
 def test_roles_without_childrens_files_join_no_care_team_and_read_no_child_api(login):
-    child = Child.objects.filter(residence_region_id="990101001001").order_by("id")[0]
+    child = Child.objects.filter(residence_region_id=VILLAGE_A).order_by("id")[0]
     response = login("director_a").post(
         reverse("cases:care_team_add", args=[child.pk]),
         {"team_role": "volunteer", "username": "auditor"},

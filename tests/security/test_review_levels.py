@@ -16,7 +16,8 @@ from django.utils import timezone
 from cases.models import CareTeamMember, Child, EmergencyAccess, Guardian
 from cases.services.access import access_request_create, access_request_decide
 from core.models import AccessEvent, Notification
-from referrals import services as referral_services
+from referrals.services.lifecycle import referral_withdraw
+from tests.assessments.test_screening import open_session
 from tests.cases.test_file import child_form, tokens_shown
 from tests.conftest import user
 from tests.demo import VILLAGE_A, VILLAGE_B, VILLAGE_B2
@@ -86,9 +87,7 @@ def test_a_withdrawn_referral_leaves_the_clinic_nothing(login):
     url = reverse("cases:child_detail", args=[referral.child.pk])
     client = login("clinician")
     assert client.get(url).status_code == 200
-    referral_services.referral_withdraw(
-        referral=referral, by=user("counselor"), reason="家长改变主意"
-    )
+    referral_withdraw(referral=referral, by=user("counselor"), reason="家长改变主意")
     assert client.get(url).status_code == 404
 
 
@@ -211,3 +210,22 @@ def test_the_duplicate_search_token_reveals_nothing(login):
         child_form(name="破窗孩子", birth_date="2012-02-02", residence_region=VILLAGE_A),
     )
     assert tokens_shown(again)[child.pk] != token
+
+
+def test_opening_a_screening_roster_logs_each_child_on_it(login):
+    session = open_session(user("counselor"))
+    client = login("counselor")
+    before = AccessEvent.objects.filter(action=AccessEvent.Action.LIST).count()
+    response = client.get(reverse("assessments:screening_detail", args=[session.pk]))
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert rows
+    logged = AccessEvent.objects.filter(
+        action=AccessEvent.Action.LIST, user__username="counselor", detail__screening=session.pk
+    )
+    assert (
+        logged.count()
+        == len(rows)
+        == (AccessEvent.objects.filter(action=AccessEvent.Action.LIST).count() - before)
+    )
+    assert {e.child_id for e in logged} == {row.child.pk for row in rows}

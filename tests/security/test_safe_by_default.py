@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from cases.models import Child
-from cases.selectors import children_visible_to
+from cases.selectors.scope import children_visible_to
 from institutions.api import ScopedAPIMixin
 from institutions.scoping import ScopedDetailView
 from tests.conftest import user

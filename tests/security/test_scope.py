@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from cases.models import Child, ChildAccessGrant
-from cases.selectors import children_visible_to
+from cases.selectors.scope import children_visible_to
 from cases.services.access import grant_open, grants_end
 from core.models import AccessEvent
 from institutions.roles import Level, Role

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from cases.selectors import children_visible_to
+from cases.selectors.scope import children_visible_to
 from institutions.roles import Level
 from tests.conftest import user
 

@@ -18,7 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from cases.models import Child
 from core.models import AccessEvent
-from institutions.admin import site
+from institutions.admin.site import site
 from institutions.models import Agency, Membership, User
 from institutions.roles import Role
 from institutions.services import membership_grant

@@ -16,13 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import ScreeningSession
-from assessments.screening import screening_groups, screening_session_open
+from assessments.screening.roster import screening_groups
+from assessments.screening.services import screening_session_open
 from assessments.selectors import current_instruments
 from cases.models import Child
-from cases.services.child import child_create
 from core.models import AccessEvent
 from core.spreadsheets import Sheet, csv_bytes, xlsx_bytes
 from tests.conftest import user
+from tests.factories import ChildFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,18 +49,14 @@ def session_with_evil_child() -> tuple[ScreeningSession, Child]:
         school=group.school, grade=group.grade, class_name=group.class_name
     ).first()
     assert classmate is not None
-    evil = child_create(
-        data={
-            "name": EVIL,
-            "sex": Child.Sex.FEMALE,
-            "birth_date": date(2014, 4, 4),
-            "residence_region": classmate.residence_region,
-            "household_region": classmate.household_region,
-            "categories": [],
-            "school": group.school,
-            "grade": group.grade,
-            "class_name": group.class_name,
-        },
+    evil = ChildFactory(
+        name=EVIL,
+        birth_date=date(2014, 4, 4),
+        residence_region=classmate.residence_region,
+        household_region=classmate.household_region,
+        school=group.school,
+        grade=group.grade,
+        class_name=group.class_name,
         by=counselor,
     )
     session = screening_session_open(

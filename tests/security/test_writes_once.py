@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Assessment, Instrument, ScreeningSession
-from assessments.screening import screening_groups
+from assessments.screening.roster import screening_groups
 from cases.models import (
     CarePlan,
     CarePlanReview,
@@ -41,16 +41,17 @@ from cases.models import (
     Handover,
 )
 from cases.services.care import care_plan_create, care_plan_review, care_team_add
-from cases.services.child import HandoverTarget, child_create, child_handover, child_update
+from cases.services.child import HandoverTarget, child_handover, child_update
 from cases.services.family import consent_record, consent_withdraw, guardian_add, guardian_update
 from core.models import Submission
 from core.submissions import submit_once
 from followups.models import Activity, Visit
-from institutions.models import Institution, Region
+from institutions.models import Institution
 from referrals.models import Referral
 from tests.cases.test_identity import make_id
 from tests.conftest import user
 from tests.demo import HOSPITAL, MIDDLE_SCHOOL, VILLAGE_A, VILLAGE_A2, VILLAGE_B
+from tests.factories import ChildFactory, region
 from tests.referrals import advance, sent
 
 pytestmark = pytest.mark.django_db
@@ -65,22 +66,12 @@ def hidden_inputs(response: Any) -> dict[str, str]:
     return dict(HIDDEN.findall(response.content.decode()))
 
 
-def region(code: str) -> Region:
-    return Region.objects.get(code=code)
-
-
 def new_child(village: str, *, household: str | None = None, **fields: Any) -> Child:
-    data = {
-        "name": fields.pop("name", "测试孩子"),
-        "sex": "F",
-        "birth_date": fields.pop("birth_date", date(2013, 3, 3)),
-        "residence_region": region(village),
-        "household_region": region(household or village),
-        "categories": ["rural_left_behind"],
-        **fields,
-    }
-    national_id = data.pop("national_id", "")
-    return child_create(data=data, national_id=national_id, by=user("county_civil"))
+    """A left-behind girl born 2013-03-03 living in `village`, registered by county_civil."""
+    fields.setdefault("name", "测试孩子")
+    fields.setdefault("birth_date", date(2013, 3, 3))
+    fields.setdefault("categories", ["rural_left_behind"])
+    return ChildFactory(region=village, household=household, **fields)
 
 
 def info_messages(response: Any) -> list[str]:

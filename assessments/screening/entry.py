@@ -1,0 +1,78 @@
+"""One child's entry: typed answers parsed and checked, and why a result cannot be saved now."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.translation import gettext as _
+
+from assessments.models import ScreeningSession
+from assessments.scoring import Definition
+from assessments.screening.roster import RosterRow
+
+SEPARATORS = re.compile(r"[\s,，、;；/]+")
+SKIPPED = {"-", "_", "."}  # typed for an optional question left unanswered
+
+
+def parse_typed(text: str, definition: Definition) -> tuple[dict[int, int], list[str]]:
+    """Answers typed in order, one digit per question ("012301232"), or separated by spaces or
+    commas for answers of more than one digit; "-" leaves an optional question unanswered."""
+    text = text.strip()
+    numbers = [int(item["number"]) for item in definition.items]
+    tokens = [t for t in SEPARATORS.split(text) if t] if SEPARATORS.search(text) else list(text)
+    if not tokens:
+        return {}, [_("Type the answers, one digit per question.")]
+    if len(tokens) != len(numbers):
+        return {}, [
+            _("Type %(expected)d answers, one per question; there are %(typed)d.")
+            % {"expected": len(numbers), "typed": len(tokens)}
+        ]
+    answers: dict[int, int] = {}
+    errors: list[str] = []
+    for number, token in zip(numbers, tokens, strict=True):
+        if token in SKIPPED:
+            continue
+        try:
+            answers[number] = int(token)
+        except ValueError:
+            errors.append(
+                _("Question %(n)d: %(value)s is not a number.") % {"n": number, "value": token}
+            )
+    if not errors:
+        errors = answer_messages(definition, answers)
+    return answers, errors
+
+
+def answer_messages(definition: Definition, answers: dict[int, int]) -> list[str]:
+    """The definition's answer errors, each naming its question."""
+    problems = definition.answer_errors(dict(answers))
+    return [
+        _("Question %(n)d: %(message)s") % {"n": number, "message": message}
+        for number, message in sorted(problems.items())
+    ]
+
+
+def entry_problems(*, session: ScreeningSession, row: RosterRow, consent_today: bool) -> list[str]:
+    """Why this child's answers cannot be saved in this session now (answers aside)."""
+    problems = []
+    if session.status != ScreeningSession.Status.OPEN:
+        problems.append(_("This screening is closed."))
+    if row.result is not None:
+        problems.append(
+            _("This child already has a result in this screening; correct it from the result page.")
+        )
+    if row.fit_problem:
+        problems.append(row.fit_problem)
+    if not row.consent_on_file:
+        if not consent_today:
+            problems.append(
+                _("No consent for assessment is on file, and none is recorded as given today.")
+            )
+        elif not row.may_consent_today:
+            problems.append(
+                _(
+                    "No guardian on file can consent for this child under 14: "
+                    "add the guardian in the child's file first."
+                )
+            )
+    return problems

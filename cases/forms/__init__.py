@@ -1,0 +1,1 @@
+"""Forms of the children's app, one module per topic."""

@@ -1,0 +1,130 @@
+"""Forms about the child's care: the care team, care plans and their reviews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import CarePlan, CarePlanReview, CareTeamMember, Child
+from institutions.forms import BootstrapFormMixin, DateInput
+from institutions.models import Membership, User
+
+
+class CareTeamForm(BootstrapFormMixin, forms.Form):
+    team_role = forms.ChoiceField(
+        label=_("Role in the team"), choices=CareTeamMember.TeamRole.choices
+    )
+    username = forms.CharField(
+        label=_("Staff member's user name"),
+        required=False,
+        help_text=_("For staff members; they will see this child's file while on the team."),
+    )
+    peer_name = forms.CharField(
+        label=_("Peer partner's name"),
+        required=False,
+        max_length=64,
+        help_text=_("For peer partners (another child): the name only."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        role = data.get("team_role")
+        if role == CareTeamMember.TeamRole.PEER_PARTNER:
+            if not data.get("peer_name", "").strip():
+                self.add_error("peer_name", _("Enter the peer partner's name."))
+            data["user"] = None
+        elif role:
+            username = data.get("username", "").strip()
+            user = (
+                User.objects.filter(username=username, is_active=True).first() if username else None
+            )
+            if user is None or not Membership.objects.filter(user=user, is_active=True).exists():
+                self.add_error(
+                    "username", _("There is no active staff member with this user name.")
+                )
+            elif not user.has_perm("cases.view_child"):
+                self.add_error(
+                    "username", _("This staff member's role does not work with children's files.")
+                )
+            data["user"] = user
+        return data
+
+
+class CarePlanForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = CarePlan
+        fields = [
+            "classification",
+            "goals",
+            "interventions",
+            "other_intervention",
+            "owner",
+            "start_date",
+            "review_date",
+        ]
+        widgets = {
+            "goals": forms.Textarea(attrs={"rows": 3}),
+            "start_date": DateInput(),
+            "review_date": DateInput(),
+        }
+
+    interventions = forms.MultipleChoiceField(
+        label=_("Interventions"),
+        choices=CarePlan.Intervention.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    # The active plan the author saw (0: none); a plan started or ended meanwhile is a conflict.
+    replaces = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args: Any, child: Child, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        active = child.care_plans.filter(status=CarePlan.Status.ACTIVE).values_list("pk", flat=True)
+        self.fields["replaces"].initial = next(iter(active), 0)
+        team = child.care_team.filter(is_active=True, user__isnull=False).values("user_id")
+        self.fields["owner"].queryset = User.objects.filter(Q(pk__in=team) | Q(pk=user.pk))  # type: ignore[attr-defined]
+        self.fields["owner"].initial = user.pk
+        self.fields["start_date"].initial = timezone.localdate()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, review = data.get("start_date"), data.get("review_date")
+        if start and review and review < start:
+            self.add_error("review_date", _("The review date must be on or after the start date."))
+        if CarePlan.Intervention.OTHER in (data.get("interventions") or []) and not data.get(
+            "other_intervention"
+        ):
+            self.add_error("other_intervention", _("Describe the other intervention."))
+        return data
+
+
+class CarePlanReviewForm(BootstrapFormMixin, forms.ModelForm):
+    new_status = forms.ChoiceField(
+        label=_("Plan status after this review"), choices=CarePlan.Status.choices
+    )
+    # The plan's status and review date when the form was opened: a review based on a plan
+    # someone else has reviewed since is refused rather than undoing their change.
+    plan_state = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    class Meta:
+        model = CarePlanReview
+        fields = ["reviewed_on", "note", "next_review_date"]
+        widgets = {
+            "reviewed_on": DateInput(),
+            "next_review_date": DateInput(),
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        reviewed, following = data.get("reviewed_on"), data.get("next_review_date")
+        if reviewed and reviewed > timezone.localdate():
+            self.add_error("reviewed_on", _("A review cannot be dated in the future."))
+        if reviewed and following and following <= reviewed:
+            self.add_error("next_review_date", _("The next review must come after this one."))
+        if data.get("new_status") == CarePlan.Status.ACTIVE and not following:
+            self.add_error("next_review_date", _("An active plan needs a next review date."))
+        return data

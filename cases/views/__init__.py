@@ -1,0 +1,1 @@
+"""Pages of the children's app, one module per topic (the URLs are in cases/urls.py)."""

@@ -1,0 +1,77 @@
+"""The admin site: for system and security administrators only, never for children's files.
+
+Separated administrators (三员分立): the system administrator asks for memberships and creates
+accounts without a password; the security administrator approves or refuses memberships and
+issues one-time set-password links; nobody decides about their own account. Each of these steps
+is written to the access log (core.AccessEvent, action "admin") through `admin_record`.
+
+This module holds the site, what every admin page shares, and the third-party models the
+administrators manage here; the institutions' own models are registered by the modules beside it
+(imported in `InstitutionsConfig.ready()`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django_celery_beat.admin import PeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from core.access_log import access_record
+from core.models import AccessEvent
+from institutions.models import User
+from institutions.selectors import scope_for
+from institutions.twofactor import two_factor_step
+
+
+class XinqiaoAdminSite(admin.AdminSite):
+    """Admin for administrator roles that have passed any two-factor step they owe."""
+
+    site_header = _("Xinqiao administration")
+    site_title = _("Xinqiao administration")
+    index_title = _("Organisations, users and roles")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(
+            user.is_active
+            and user.is_staff
+            and scope_for(user).may_use_admin_site
+            and two_factor_step(user) is None
+        )
+
+
+site = XinqiaoAdminSite(name="admin")
+
+# Security administrators unlock accounts (axes) and reset lost authenticators (django-otp) here.
+site.register(AccessAttempt, AccessAttemptAdmin)
+site.register(AccessFailureLog, AccessFailureLogAdmin)
+site.register(AccessLog, AccessLogAdmin)
+site.register(TOTPDevice, TOTPDeviceAdmin)
+# System administrators see and pause the scheduled jobs.
+site.register(PeriodicTask, PeriodicTaskAdmin)
+
+
+class NoDeleteMixin:
+    """Nothing is hard-deleted from the admin either: records are deactivated instead."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+def admin_record(*, request: HttpRequest, user: User | None = None, **detail: Any) -> None:
+    """Write one administration step to the access log (no child; `detail` says what)."""
+    actor = user if user is not None else request.user
+    access_record(
+        user=actor,
+        action=AccessEvent.Action.ADMIN,
+        request=request,
+        detail=detail,
+    )

@@ -1,0 +1,204 @@
+"""The forms of the life-cycle steps, each based on the referral's latest step so that a step
+taken on an older state is refused, and the supervisor's override review."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from institutions.forms import BootstrapFormMixin
+from referrals.forms.consent import ConsentFieldsMixin
+from referrals.models import Referral
+from referrals.services.lifecycle import FOLLOWUP_BY_CHOICES, FOLLOWUP_DAYS, FOLLOWUP_WEEKS
+from referrals.services.transitions import referral_last_step
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """A browser date-and-time picker; its value is ISO (YYYY-MM-DDTHH:MM) in any language."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, object] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class StepForm(BootstrapFormMixin, forms.Form):
+    """A form for one step of a referral (the referral it acts on is `self.referral`).
+
+    It carries the referral's latest step when it was opened (`seen_step`): a step based on an
+    older state is refused rather than written over someone else's.
+    """
+
+    seen_step = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.referral = referral
+        self.fields["seen_step"].initial = referral_last_step(referral)
+
+
+class SendForm(ConsentFieldsMixin, StepForm):
+    """Send a draft: consent on file or given now, or an emergency override."""
+
+    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+        super().__init__(*args, referral=referral, **kwargs)
+        self.setup_consent(referral.child, sending=True)
+        if "override_reason" in self.fields and referral.override_reason:
+            self.fields["override_reason"].initial = referral.override_reason
+            self.fields["emergency_override"].initial = referral.emergency_override
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.clean_consent(data, self.referral.urgency)
+        return data
+
+
+class NoteForm(StepForm):
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReasonForm(StepForm):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_reason(self) -> str:
+        reason: str = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Say why."))
+        return reason
+
+
+class BookForm(StepForm):
+    appointment_at = forms.DateTimeField(label=_("Appointment"), widget=DateTimeInput())
+    note = forms.CharField(
+        label=_("Note for the referring side"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example what to bring. No clinical details."),
+    )
+
+    def clean_appointment_at(self) -> Any:
+        at = self.cleaned_data["appointment_at"]
+        today = timezone.localdate()
+        if timezone.localdate(at) < today:
+            raise forms.ValidationError(_("An appointment cannot be in the past."))
+        if at > timezone.now() + timedelta(days=365):
+            raise forms.ValidationError(_("An appointment must be within a year."))
+        return at
+
+
+class SeenForm(StepForm):
+    seen_at = forms.DateTimeField(label=_("Seen at"), widget=DateTimeInput())
+    diagnosis = forms.CharField(
+        label=_("Diagnosis"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Visible to the clinic, the child's counsellor and health roles only."),
+    )
+
+    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+        super().__init__(*args, referral=referral, **kwargs)
+        self.fields["seen_at"].initial = (
+            referral.appointment_at
+            if referral.appointment_at and referral.appointment_at <= timezone.now()
+            else timezone.now()
+        )
+        self.fields["diagnosis"].initial = referral.diagnosis
+
+    def clean_seen_at(self) -> Any:
+        at = self.cleaned_data["seen_at"]
+        if at > timezone.now() + timedelta(minutes=5):
+            raise forms.ValidationError(_("A visit cannot be recorded in the future."))
+        return at
+
+
+class TreatmentForm(StepForm):
+    treatment_type = forms.ChoiceField(
+        label=_("Treatment"), choices=Referral.TreatmentType.choices, widget=forms.RadioSelect
+    )
+    treatment = forms.CharField(
+        label=_("Treatment details"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    diagnosis = forms.CharField(
+        label=_("Diagnosis"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+        super().__init__(*args, referral=referral, **kwargs)
+        self.fields["diagnosis"].initial = referral.diagnosis
+        self.fields["treatment"].initial = referral.treatment
+        self.fields["treatment_type"].initial = (
+            referral.treatment_type or Referral.TreatmentType.OUTPATIENT
+        )
+
+
+class DischargeForm(StepForm):
+    outcome_summary = forms.CharField(
+        label=_("Outcome summary for the referring side"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The referring side reads this. Keep diagnosis and treatment out of it."),
+    )
+    followup_interval_days = forms.IntegerField(
+        label=_("Follow up every (days)"),
+        min_value=FOLLOWUP_DAYS[0],
+        max_value=FOLLOWUP_DAYS[1],
+        initial=7,
+    )
+    followup_by = forms.ChoiceField(label=_("Who should follow up"), choices=FOLLOWUP_BY_CHOICES)
+    followup_weeks = forms.IntegerField(
+        label=_("Follow up for (weeks)"),
+        min_value=FOLLOWUP_WEEKS[0],
+        max_value=FOLLOWUP_WEEKS[1],
+        initial=4,
+    )
+    diagnosis = forms.CharField(
+        label=_("Diagnosis"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    treatment = forms.CharField(
+        label=_("Treatment details"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+        super().__init__(*args, referral=referral, **kwargs)
+        self.fields["diagnosis"].initial = referral.diagnosis
+        self.fields["treatment"].initial = referral.treatment
+
+    def clean_outcome_summary(self) -> str:
+        summary: str = self.cleaned_data["outcome_summary"].strip()
+        if not summary:
+            raise forms.ValidationError(_("Write an outcome summary for the referring side."))
+        return summary
+
+
+class ReviewForm(StepForm):
+    note = forms.CharField(
+        label=_("Review note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_note(self) -> str:
+        note: str = self.cleaned_data["note"].strip()
+        if not note:
+            raise forms.ValidationError(_("Write what you found."))
+        return note
