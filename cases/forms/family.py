@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Child, Consent, Guardian
-from cases.services.family import consent_giver_choices, consent_giver_from
+from cases.services.family import GUARDIAN_FIELDS, consent_giver_choices, consent_giver_from
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Agency
 
@@ -18,15 +18,7 @@ from institutions.models import Agency
 class GuardianForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Guardian
-        fields = [
-            "name",
-            "relation",
-            "phone",
-            "lives_with_child",
-            "works_away",
-            "work_location",
-            "is_primary_contact",
-        ]
+        fields = list(GUARDIAN_FIELDS)  # what the service writes
         widgets = {"phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"})}
 
     def clean_phone(self) -> str:

@@ -4,8 +4,6 @@ from cases.models.care import CarePlan, CarePlanReview, CareTeamMember
 from cases.models.child import (
     Category,
     Child,
-    ChildGroupObjectPermission,
-    ChildUserObjectPermission,
     RiskLevel,
 )
 from cases.models.family import Consent, Guardian
@@ -25,9 +23,7 @@ __all__ = [
     "Category",
     "Child",
     "ChildAccessGrant",
-    "ChildGroupObjectPermission",
     "ChildImport",
-    "ChildUserObjectPermission",
     "Consent",
     "EmergencyAccess",
     "Guardian",

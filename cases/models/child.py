@@ -11,7 +11,6 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from institutions.models import Institution, Region
 
@@ -176,16 +175,3 @@ class Child(models.Model):
     @property
     def is_high_risk(self) -> bool:
         return self.risk_level >= RiskLevel.HIGH
-
-
-class ChildUserObjectPermission(UserObjectPermissionBase):
-    """An explicit grant of a permission on one child to one user (a mentor, a one-off share)."""
-
-    content_object = models.ForeignKey(Child, on_delete=models.CASCADE)
-    # The base class's unique (user, permission, content_object) index serves the scope lookup.
-
-
-class ChildGroupObjectPermission(GroupObjectPermissionBase):
-    """An explicit grant of a permission on one child to a group of users."""
-
-    content_object = models.ForeignKey(Child, on_delete=models.CASCADE)
