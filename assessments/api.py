@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
+import json
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments.forms.assessment import parse_answers
 from assessments.models import Assessment
 from assessments.scoring import text_in
 from assessments.selectors import assessments_visible_to, current_instruments, may_see_item_answers
@@ -26,15 +30,47 @@ from institutions.roles import Level
 from institutions.selectors import signed_in_user
 
 
+class DuplicateKey(ValueError):
+    """A JSON object names the same key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+class UniqueKeysJSONParser(JSONParser):
+    """JSON in which an object gives a key twice is refused (400) rather than read as its last
+    value: `{"answers": {"1": 0, "1": 3}}` must not become item 1 = 3 unnoticed."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            return json.load(codecs.getreader(encoding)(stream), object_pairs_hook=_unique_keys)
+        except DuplicateKey as repeated:
+            raise ParseError(
+                _("The key %(key)s is given twice.") % {"key": json.dumps(str(repeated))}
+            ) from repeated
+        except ValueError as error:
+            raise ParseError(_("The request is not valid JSON.")) from error
+
+
 class AssessmentInputSerializer(BoundedSerializerMixin, serializers.Serializer):
-    """A child's answers to an instrument, by question number; out-of-range values are field
-    errors (400)."""
+    """A child's answers to an instrument, by item key; any key that is not exactly an item's,
+    and any value that is not a whole number of its options, is an error naming the item
+    (400)."""
 
     child = serializers.IntegerField()
     instrument = serializers.CharField(help_text="Instrument code, e.g. PHQ-9 (newest version).")
     answers = serializers.DictField(
-        child=serializers.IntegerField(allow_null=True),
-        help_text='Answer value per question number, e.g. {"1": 0, "2": 3}.',
+        child=serializers.JSONField(),
+        help_text='Answer value per item key, e.g. {"1": 0, "2": 3}: the keys exactly as the '
+        "instrument numbers its items, each once; the values JSON integers of the options "
+        "(not strings or decimals); null or absent only for an optional item.",
     )
     administered_on = serializers.DateField(required=False)
     setting = serializers.ChoiceField(
@@ -71,11 +107,7 @@ class AssessmentInputSerializer(BoundedSerializerMixin, serializers.Serializer):
             raise serializers.ValidationError(
                 {"child": _("No consent for assessment is on file for this child.")}
             )
-        answers, parse_errors = parse_answers(attrs["answers"])
-        errors = {
-            **parse_errors,
-            **{str(k): v for k, v in instrument.parsed.answer_errors(answers).items()},
-        }
+        answers, errors = instrument.parsed.read_answers(attrs["answers"])
         if errors:
             raise serializers.ValidationError({"answers": errors})
         attrs.update(
@@ -138,6 +170,7 @@ class AssessmentViewSet(
 
     scope_selector = assessments_visible_to
     fetch_model = Assessment
+    parser_classes = [UniqueKeysJSONParser]
     action_permissions = {
         "create": "assessments.add_assessment",
         "list": "cases.view_child",

@@ -9,6 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 NONE, LOW, MODERATE, HIGH, CRISIS = 0, 1, 2, 3, 4
+# Who answers (Instrument.Respondent): the child about themself, or an adult about the child.
+CHILD, GUARDIAN_OR_TEACHER = "child", "guardian_or_teacher"
+
+# One risk mapping for every built-in instrument (README, "Risk mapping"): the same category
+# of result gives the same risk level whatever the instrument, and HIGH raises an alert.
+#   none or minimal, low distress, below a screening cut-off  -> NONE
+#   mild                                                       -> LOW
+#   moderate, or at or above a screening cut-off               -> MODERATE
+#   moderately severe, severe, high, very high, serious        -> HIGH (alert)
+#   a critical answer (PHQ-9 item 9 answered 1 or more)        -> CRISIS (alert)
 
 
 def _options(rows: list[tuple[int, str, str]]) -> list[dict[str, Any]]:
@@ -58,41 +68,67 @@ PHQ9 = {
     "reproduce, translate, display or distribute.",
     "min_age": 12,
     "max_age": 18,
+    "respondent": CHILD,
     "definition": {
         "options": FREQUENCY_2_WEEKS,
-        "items": _items(
-            [
-                ("做事时提不起劲或没有兴趣", "Little interest or pleasure in doing things"),
-                ("感到心情低落、沮丧或绝望", "Feeling down, depressed, or hopeless"),
-                (
-                    "入睡困难、睡不安稳或睡眠过多",
-                    "Trouble falling or staying asleep, or sleeping too much",
+        "items": [
+            *_items(
+                [
+                    ("做事时提不起劲或没有兴趣", "Little interest or pleasure in doing things"),
+                    ("感到心情低落、沮丧或绝望", "Feeling down, depressed, or hopeless"),
+                    (
+                        "入睡困难、睡不安稳或睡眠过多",
+                        "Trouble falling or staying asleep, or sleeping too much",
+                    ),
+                    ("感觉疲倦或没有活力", "Feeling tired or having little energy"),
+                    ("食欲不振或吃太多", "Poor appetite or overeating"),
+                    (
+                        "觉得自己很糟，或觉得自己很失败，或让自己或家人失望",
+                        "Feeling bad about yourself — or that you are a failure or have let "
+                        "yourself or your family down",
+                    ),
+                    (
+                        "对事物专注有困难，例如阅读报纸或看电视时",
+                        "Trouble concentrating on things, such as reading the newspaper or "
+                        "watching television",
+                    ),
+                    (
+                        "动作或说话速度缓慢到别人已经察觉；或正好相反，烦躁或坐立不安、动来动去的情况"
+                        "比平常更多",
+                        "Moving or speaking so slowly that other people could have noticed; or "
+                        "the opposite — being so fidgety or restless that you have been moving "
+                        "around a lot more than usual",
+                    ),
+                    (
+                        "有不如死掉或用某种方式伤害自己的念头",
+                        "Thoughts that you would be better off dead, or of hurting yourself in "
+                        "some way",
+                    ),
+                ]
+            ),
+            {
+                "number": 10,
+                "text": {
+                    "zh-hans": "如果你勾选了上述任何问题，这些问题使你在工作、处理家中事务或与他人"
+                    "相处方面有多大困难？",
+                    "en": "If you checked off any problems, how difficult have these problems "
+                    "made it for you to do your work, take care of things at home, or get along "
+                    "with other people?",
+                },
+                "reverse": False,
+                "subscales": [],
+                "required": False,
+                "scored": False,  # the published form asks it; it is not part of the score
+                "options": _options(
+                    [
+                        (0, "没有困难", "Not difficult at all"),
+                        (1, "有些困难", "Somewhat difficult"),
+                        (2, "非常困难", "Very difficult"),
+                        (3, "极其困难", "Extremely difficult"),
+                    ]
                 ),
-                ("感觉疲倦或没有活力", "Feeling tired or having little energy"),
-                ("食欲不振或吃太多", "Poor appetite or overeating"),
-                (
-                    "觉得自己很糟，或觉得自己很失败，或让自己或家人失望",
-                    "Feeling bad about yourself — or that you are a failure or have let yourself "
-                    "or your family down",
-                ),
-                (
-                    "对事物专注有困难，例如阅读或看电视时",
-                    "Trouble concentrating on things, such as reading or watching television",
-                ),
-                (
-                    "动作或说话速度缓慢到别人已经察觉；或正好相反，烦躁或坐立不安、动来动去的情况"
-                    "比平常更多",
-                    "Moving or speaking so slowly that other people could have noticed; or the "
-                    "opposite — being so fidgety or restless that you have been moving around a "
-                    "lot more than usual",
-                ),
-                (
-                    "有不如死掉或用某种方式伤害自己的念头",
-                    "Thoughts that you would be better off dead, or of hurting yourself in "
-                    "some way",
-                ),
-            ]
-        ),
+            },
+        ],
         "subscales": [],
         "bands": _bands(
             [
@@ -128,6 +164,7 @@ GAD7 = {
     "reproduce, translate, display or distribute.",
     "min_age": 12,
     "max_age": 18,
+    "respondent": CHILD,
     "definition": {
         "options": FREQUENCY_2_WEEKS,
         "items": _items(
@@ -169,7 +206,16 @@ _K_ITEMS_10 = [
     ("伤心得无论怎样都高兴不起来", "So sad that nothing could cheer you up"),
     ("感到自己毫无价值", "Worthless"),
 ]
-_K6_NUMBERS = (2, 4, 5, 9, 8, 10)  # the six K10 items that form the K6, in K6 order
+# The K6 in its own order. Five items share the K10's wording; its fourth is "so depressed",
+# where the K10's ninth is "so sad".
+_K6_ITEMS = [
+    _K_ITEMS_10[1],
+    _K_ITEMS_10[3],
+    _K_ITEMS_10[4],
+    ("沮丧得无论怎样都高兴不起来", "So depressed that nothing could cheer you up"),
+    _K_ITEMS_10[7],
+    _K_ITEMS_10[9],
+]
 
 KESSLER_SOURCE = (
     "Kessler RC, Andrews G, Colpe LJ, et al. Short screening scales to monitor population "
@@ -195,6 +241,7 @@ K6 = {
     "licence_note": KESSLER_LICENCE,
     "min_age": 12,
     "max_age": 18,
+    "respondent": CHILD,
     "definition": {
         "options": _options(
             [
@@ -205,7 +252,7 @@ K6 = {
                 (4, "一直", "All of the time"),
             ]
         ),
-        "items": _items([_K_ITEMS_10[n - 1] for n in _K6_NUMBERS]),
+        "items": _items(_K6_ITEMS),
         "subscales": [],
         "bands": _bands(
             [
@@ -229,6 +276,7 @@ K10 = {
     "licence_note": KESSLER_LICENCE,
     "min_age": 12,
     "max_age": 18,
+    "respondent": CHILD,
     "definition": {
         "options": _options(
             [
@@ -244,8 +292,8 @@ K10 = {
         "bands": _bands(
             [
                 (10, 15, "低度心理困扰", "Low distress", NONE),
-                (16, 21, "中度心理困扰", "Moderate distress", LOW),
-                (22, 29, "高度心理困扰", "High distress", MODERATE),
+                (16, 21, "中度心理困扰", "Moderate distress", MODERATE),
+                (22, 29, "高度心理困扰", "High distress", HIGH),
                 (30, 50, "极高心理困扰", "Very high distress", HIGH),
             ]
         ),
@@ -253,7 +301,220 @@ K10 = {
     },
 }
 
-BUILTIN = [PHQ9, GAD7, K6, K10]
+PSC17_INTERNALISING, PSC17_ATTENTION, PSC17_EXTERNALISING = (
+    "internalising",
+    "attention",
+    ("externalising"),
+)
+_PSC17_ITEMS = [  # the published PSC-17 order, with the subscale of each item
+    ("坐立不安，无法安静地坐着", "Fidgety, unable to sit still", PSC17_ATTENTION),
+    ("感到悲伤、不开心", "Feels sad, unhappy", PSC17_INTERNALISING),
+    ("白日梦做得太多", "Daydreams too much", PSC17_ATTENTION),
+    ("不肯与人分享", "Refuses to share", PSC17_EXTERNALISING),
+    ("不理解别人的感受", "Does not understand other people's feelings", PSC17_EXTERNALISING),
+    ("感到没有希望", "Feels hopeless", PSC17_INTERNALISING),
+    ("难以集中注意力", "Has trouble concentrating", PSC17_ATTENTION),
+    ("和别的孩子打架", "Fights with other children", PSC17_EXTERNALISING),
+    ("看不起自己", "Is down on him or herself", PSC17_INTERNALISING),
+    ("把自己的麻烦归咎于别人", "Blames others for his or her troubles", PSC17_EXTERNALISING),
+    ("似乎玩得没以前开心了", "Seems to be having less fun", PSC17_INTERNALISING),
+    ("不听从规则", "Does not listen to rules", PSC17_EXTERNALISING),
+    ("好像被马达驱动一样停不下来", "Acts as if driven by a motor", PSC17_ATTENTION),
+    ("取笑别人", "Teases others", PSC17_EXTERNALISING),
+    ("非常担心", "Worries a lot", PSC17_INTERNALISING),
+    (
+        "拿不属于他（她）的东西",
+        "Takes things that do not belong to him or her",
+        PSC17_EXTERNALISING,
+    ),
+    ("容易分心", "Distracted easily", PSC17_ATTENTION),
+]
+
+
+def _scale_bands(scale: str, rows: list[tuple[int, int, str, str, int]]) -> list[dict[str, Any]]:
+    return [{**band, "scale": scale} for band in _bands(rows)]
+
+
+PSC17 = {
+    "code": "PSC-17",
+    "name_zh": "儿童症状简表 17 项版（PSC-17）",
+    "name_en": "Pediatric Symptom Checklist-17 (PSC-17)",
+    "description": "由家长（监护人）或老师填写：请为每一项选择最符合这个孩子情况的答案。 / "
+    "Completed by a parent (guardian) or teacher: please mark under the heading that best "
+    "fits the child.",
+    "source": "Gardner W, Murphy M, Childs G, et al. The PSC-17: a brief pediatric symptom "
+    "checklist with psychosocial problem subscales. A report from PROS and ASPN. Ambulatory "
+    "Child Health. 1999;5:225-236. Items scored 0 never, 1 sometimes, 2 often; total 0-34, 15 "
+    "or more is a positive screen; subscales internalising (items 2, 6, 9, 11, 15) 5 or more, "
+    "attention (1, 3, 7, 13, 17) 7 or more, externalising (4, 5, 8, 10, 12, 14, 16) 7 or more. "
+    "Ages 4-16; guardian or teacher report.",
+    "licence_note": "The Pediatric Symptom Checklist (Jellinek and Murphy, Massachusetts "
+    "General Hospital) is in the public domain and free to use, translate and reproduce.",
+    "min_age": 4,
+    "max_age": 16,
+    "respondent": GUARDIAN_OR_TEACHER,
+    "definition": {
+        "options": _options([(0, "从不", "Never"), (1, "有时", "Sometimes"), (2, "经常", "Often")]),
+        "items": [
+            {**item, "subscales": [scale]}
+            for item, (_zh, _en, scale) in zip(
+                _items([(zh, en) for zh, en, _scale in _PSC17_ITEMS]), _PSC17_ITEMS, strict=True
+            )
+        ],
+        "subscales": [
+            {
+                "code": PSC17_INTERNALISING,
+                "name": {"zh-hans": "内化问题", "en": "Internalising"},
+                "validity": False,
+                "invalid_from": None,
+            },
+            {
+                "code": PSC17_ATTENTION,
+                "name": {"zh-hans": "注意问题", "en": "Attention"},
+                "validity": False,
+                "invalid_from": None,
+            },
+            {
+                "code": PSC17_EXTERNALISING,
+                "name": {"zh-hans": "外化问题", "en": "Externalising"},
+                "validity": False,
+                "invalid_from": None,
+            },
+        ],
+        "bands": _bands(
+            [
+                (0, 14, "低于筛查界值", "Below the screening cut-off", NONE),
+                (
+                    15,
+                    34,
+                    "筛查阳性，建议进一步评估",
+                    "Positive screen: further assessment",
+                    MODERATE,
+                ),
+            ]
+        )
+        + _scale_bands(
+            PSC17_INTERNALISING,
+            [
+                (0, 4, "内化问题低于界值", "Internalising below the cut-off", NONE),
+                (5, 10, "内化问题阳性", "Internalising positive", MODERATE),
+            ],
+        )
+        + _scale_bands(
+            PSC17_ATTENTION,
+            [
+                (0, 6, "注意问题低于界值", "Attention below the cut-off", NONE),
+                (7, 10, "注意问题阳性", "Attention positive", MODERATE),
+            ],
+        )
+        + _scale_bands(
+            PSC17_EXTERNALISING,
+            [
+                (0, 6, "外化问题低于界值", "Externalising below the cut-off", NONE),
+                (7, 14, "外化问题阳性", "Externalising positive", MODERATE),
+            ],
+        ),
+        "critical": [],
+    },
+}
+
+CESDC_REVERSED = (4, 8, 12, 16)
+CESDC = {
+    "code": "CES-DC",
+    "name_zh": "流调中心儿童抑郁量表（CES-DC）",
+    "name_en": "Center for Epidemiologic Studies Depression Scale for Children (CES-DC)",
+    "description": "下面是一些你可能有过的感受或做法。请选出在过去一周里，你有多少时候有这样的感受"
+    "或做法。 / Below is a list of the ways you might have felt or acted. Please check how much "
+    "you have felt this way during the past week.",
+    "source": "Weissman MM, Orvaschel H, Padian N. Children's symptom and social functioning "
+    "self-report scales: comparison of mothers' and children's reports. J Nerv Ment Dis. "
+    "1980;168(12):736-740. Faulstich ME, Carey MP, Ruggiero L, et al. Assessment of depression "
+    "in childhood and adolescence: an evaluation of the CES-DC. Am J Psychiatry. "
+    "1986;143(8):1024-1027. 20 items scored 0-3; items 4, 8, 12 and 16 are worded positively "
+    "and reverse-scored; total 0-60, 15 or more suggests depressive symptoms. Ages 6-17; "
+    "self-report.",
+    "licence_note": "Developed at the Center for Epidemiologic Studies of the US National "
+    "Institute of Mental Health; in the public domain and free to reproduce.",
+    "min_age": 6,
+    "max_age": 17,
+    "respondent": CHILD,
+    "definition": {
+        "options": _options(
+            [
+                (0, "完全没有", "Not at all"),
+                (1, "有一点", "A little"),
+                (2, "有一些", "Some"),
+                (3, "很多", "A lot"),
+            ]
+        ),
+        "items": [
+            {**item, "reverse": item["number"] in CESDC_REVERSED}
+            for item in _items(
+                [
+                    (
+                        "一些平时不会困扰我的事情让我心烦。",
+                        "I was bothered by things that usually don't bother me.",
+                    ),
+                    (
+                        "我不想吃东西，我不太饿。",
+                        "I did not feel like eating, I wasn't very hungry.",
+                    ),
+                    (
+                        "即使家人或朋友想让我高兴起来，我也高兴不起来。",
+                        "I wasn't able to feel happy, even when my family or friends tried to "
+                        "help me feel better.",
+                    ),
+                    (
+                        "我觉得自己和别的孩子一样好。",
+                        "I felt like I was just as good as other kids.",
+                    ),
+                    (
+                        "我觉得自己没法专心做正在做的事。",
+                        "I felt like I couldn't pay attention to what I was doing.",
+                    ),
+                    ("我感到情绪低落、不开心。", "I felt down and unhappy."),
+                    (
+                        "我觉得自己太累了，什么都不想做。",
+                        "I felt like I was too tired to do things.",
+                    ),
+                    ("我觉得会有好事情发生。", "I felt like something good was going to happen."),
+                    (
+                        "我觉得以前做的事情都没有做好。",
+                        "I felt like things I did before didn't work out right.",
+                    ),
+                    ("我感到害怕。", "I felt scared."),
+                    ("我睡得没有平时好。", "I didn't sleep as well as I usually sleep."),
+                    ("我很开心。", "I was happy."),
+                    ("我比平时更安静。", "I was more quiet than usual."),
+                    (
+                        "我感到孤单，好像没有朋友。",
+                        "I felt lonely, like I didn't have any friends.",
+                    ),
+                    (
+                        "我觉得认识的孩子对我不友好，或者他们不想和我在一起。",
+                        "I felt like kids I know were not friendly or that they didn't want to be "
+                        "with me.",
+                    ),
+                    ("我过得很愉快。", "I had a good time."),
+                    ("我想哭。", "I felt like crying."),
+                    ("我感到难过。", "I felt sad."),
+                    ("我觉得别人不喜欢我。", "I felt people didn't like me."),
+                    ("我很难开始做事情。", "It was hard to get started doing things."),
+                ]
+            )
+        ],
+        "subscales": [],
+        "bands": _bands(
+            [
+                (0, 14, "低于筛查界值", "Below the screening cut-off", NONE),
+                (15, 60, "提示存在抑郁症状", "Suggests depressive symptoms", MODERATE),
+            ]
+        ),
+        "critical": [],
+    },
+}
+
+BUILTIN: list[dict[str, Any]] = [PHQ9, GAD7, K6, K10, PSC17, CESDC]
 
 # A starting reassessment policy (DESIGN.md §6): administrators change it in the admin site.
 DEFAULT_POLICY = [
@@ -267,6 +528,13 @@ DEFAULT_POLICY = [
 ]
 
 
+def _fields_of(spec: dict[str, Any], instrument_model: Any) -> dict[str, Any]:
+    """The spec's fields that the model has at this point of the migrations (an early
+    migration runs before later fields such as `respondent` exist)."""
+    names = {f.name for f in instrument_model._meta.get_fields()}
+    return {k: v for k, v in spec.items() if k != "code" and k in names}
+
+
 def install(instrument_model: Any, policy_model: Any | None = None) -> int:
     """Create the built-in instruments (and the starting policy) if missing; safe to rerun."""
     created = 0
@@ -275,7 +543,7 @@ def install(instrument_model: Any, policy_model: Any | None = None) -> int:
             code=spec["code"],
             version=1,
             defaults={
-                **{k: v for k, v in spec.items() if k != "code"},
+                **_fields_of(spec, instrument_model),
                 "is_builtin": True,
                 "languages": ["zh-hans", "en"],
             },
@@ -287,3 +555,42 @@ def install(instrument_model: Any, policy_model: Any | None = None) -> int:
             for s, r, c, d in DEFAULT_POLICY
         )
     return created
+
+
+def sync(instrument_model: Any) -> dict[str, str]:
+    """Bring the installed built-ins up to this module (a data migration calls it; safe to
+    rerun). A missing instrument is created. The newest version of a built-in whose text,
+    scoring or details differ is changed in place while it has no results; once it has
+    results the change is the code's next version, as the builder does, so that every result
+    keeps the version it was scored with. A code whose newest version an administrator made in
+    the builder is left to them. Returns what was done, by code."""
+    outcomes: dict[str, str] = {}
+    for spec in BUILTIN:
+        code = spec["code"]
+        fields = _fields_of(spec, instrument_model)
+        newest = instrument_model.objects.filter(code=code).order_by("-version").first()
+        if newest is None:
+            instrument_model.objects.create(
+                code=code, version=1, is_builtin=True, languages=["zh-hans", "en"], **fields
+            )
+            outcomes[code] = "created"
+        elif not newest.is_builtin:
+            outcomes[code] = "kept"
+        elif all(getattr(newest, name) == value for name, value in fields.items()):
+            outcomes[code] = "unchanged"
+        elif newest.results.exists():
+            instrument_model.objects.create(
+                code=code,
+                version=newest.version + 1,
+                is_builtin=True,
+                is_active=newest.is_active,
+                languages=["zh-hans", "en"],
+                **fields,
+            )
+            outcomes[code] = "new_version"
+        else:
+            for name, value in fields.items():
+                setattr(newest, name, value)
+            newest.save()
+            outcomes[code] = "changed_in_place"
+    return outcomes

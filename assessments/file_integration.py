@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.models import Alert, Assessment
-from assessments.selectors import next_reassessment_due, trend_series
+from assessments.selectors import next_reassessment_due, no_instrument_for_age, trend_series
 from cases import sections, timeline
 from cases.models import Child
 from institutions.models import User
@@ -37,7 +37,8 @@ def section_context(child: Child, user: User) -> dict[str, Any]:
     for a in results:
         latest.setdefault(a.instrument.code, a)
     last = results[0].administered_on if results else None
-    due = next_reassessment_due(child=child, last=last)
+    no_instrument = no_instrument_for_age(child)
+    due = None if no_instrument else next_reassessment_due(child=child, last=last)
     trends = trend_series(results=list(reversed(results)))
     for index, series in enumerate(trends, start=1):
         series["script_id"] = f"trend-{index}"
@@ -47,6 +48,7 @@ def section_context(child: Child, user: User) -> dict[str, Any]:
     return {
         "latest": list(latest.values()),
         "next_due": due,
+        "no_instrument": no_instrument,
         "overdue": due is not None and due < timezone.localdate(),
         "trends": trends,
         "open_alerts": open_alerts,

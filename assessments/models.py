@@ -16,6 +16,14 @@ from institutions.models import Institution
 class Instrument(models.Model):
     """One version of a scored questionnaire. A version with results is never edited."""
 
+    class Respondent(models.TextChoices):
+        """Who answers the questions: the child about themself, or an adult about the child."""
+
+        CHILD = "child", _("The child (self-report)")
+        GUARDIAN = "guardian", _("A guardian")
+        TEACHER = "teacher", _("A teacher")
+        GUARDIAN_OR_TEACHER = "guardian_or_teacher", _("A guardian or a teacher")
+
     code = models.CharField(_("code"), max_length=32)
     version = models.PositiveIntegerField(_("version"), default=1)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
@@ -27,6 +35,9 @@ class Instrument(models.Model):
     licence_note = models.TextField(_("licence note"))
     min_age = models.PositiveSmallIntegerField(_("youngest age"))
     max_age = models.PositiveSmallIntegerField(_("oldest age"))
+    respondent = models.CharField(
+        _("answered by"), max_length=24, choices=Respondent.choices, default=Respondent.CHILD
+    )
     languages = ArrayField(
         models.CharField(max_length=10), verbose_name=_("languages"), default=list
     )

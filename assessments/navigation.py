@@ -15,7 +15,7 @@ def register() -> None:
             _("Screenings"),
             "assessments:screening_list",
             "clipboard-check",
-            has_perm("assessments.add_screeningsession"),
+            has_perm("assessments.view_screeningsession"),
         ),
         MenuEntry(
             85,

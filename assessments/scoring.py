@@ -5,22 +5,27 @@ A definition is the JSON stored on `Instrument.definition`:
     {
       "options": [{"value": 0, "label": {"zh-hans": "完全不会", "en": "Not at all"}}, ...],
       "items": [{"number": 1, "text": {"zh-hans": "...", "en": "..."},
-                 "reverse": false, "subscales": ["emotional"], "required": true}, ...],
+                 "reverse": false, "subscales": ["emotional"], "required": true,
+                 "scored": true}, ...],
       "subscales": [{"code": "emotional", "name": {...}, "validity": false,
                      "invalid_from": null}, ...],
       "bands": [{"scale": "total", "min": 0, "max": 4, "label": {...}, "risk": 0}, ...],
       "critical": [{"item": 9, "min_value": 1, "risk": 4, "label": {...}}]
     }
 
-Every item shares the option set. A reverse-scored item counts (lowest + highest - value). The
-total is the sum of all items except those that belong only to a validity scale. Bands may be
-given for the total and for any subscale; for each scale they must cover every possible score
-exactly once. A validity scale whose score reaches `invalid_from` marks the result doubtful.
+Every item shares the option set, except that an unscored item (`"scored": false`, such as
+PHQ-9's closing question on how difficult the problems made things) may list answer options of
+its own. A reverse-scored item counts (lowest + highest - value). The total is the sum of all
+scored items except those that belong only to a validity scale; an unscored item counts nowhere.
+Bands may be given for the total and for any subscale; for each scale they must cover every
+possible score exactly once. A validity scale whose score reaches `invalid_from` marks the
+result doubtful.
 Pure functions only: no database access here.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,13 +101,22 @@ class Definition:
         return {s["code"] for s in self.subscales if s.get("validity")}
 
     def counts_in_total(self, item: dict[str, Any]) -> bool:
+        if not item.get("scored", True):
+            return False
         scales = set(item.get("subscales", []))
         return not scales or not scales <= self.validity_codes
+
+    def options_of(self, item: dict[str, Any]) -> list[dict[str, Any]]:
+        """The answers an item offers: its own (an unscored item may have them) or the set's."""
+        return list(item.get("options") or self.options)
+
+    def values_of(self, item: dict[str, Any]) -> list[int]:
+        return sorted({int(o["value"]) for o in self.options_of(item)})
 
     def items_of(self, scale: str) -> list[dict[str, Any]]:
         if scale == TOTAL:
             return [i for i in self.items if self.counts_in_total(i)]
-        return [i for i in self.items if scale in i.get("subscales", [])]
+        return [i for i in self.items if i.get("scored", True) and scale in i.get("subscales", [])]
 
     def bounds(self, scale: str) -> tuple[int, int]:
         """The lowest and highest score possible on a scale (a skipped optional item counts 0)."""
@@ -114,8 +128,9 @@ class Definition:
         high = sum(highest if i.get("required", True) else max(highest, 0) for i in items)
         return (low, high)
 
-    def option_label(self, value: int) -> dict[str, str]:
-        for option in self.options:
+    def option_label(self, value: int, number: int | None = None) -> dict[str, str]:
+        item = next((i for i in self.items if int(i["number"]) == number), None)
+        for option in self.options_of(item) if item else self.options:
             if int(option["value"]) == value:
                 return option["label"]
         return {"en": str(value)}
@@ -138,6 +153,11 @@ class Definition:
         if len(set(codes)) != len(codes) or TOTAL in codes:
             problems.append(_("Subscale codes must be unique and not 'total'."))
         for item in self.items:
+            if item.get("options") and item.get("scored", True):
+                problems.append(
+                    _("Item %(n)s: only an unscored item has answer options of its own.")
+                    % {"n": item["number"]}
+                )
             for code in item.get("subscales", []):
                 if code not in codes:
                     problems.append(
@@ -221,7 +241,7 @@ class Definition:
             if value is None:
                 if item.get("required", True):
                     problems[number] = _("Answer this question.")
-            elif value not in self.values:
+            elif value not in self.values_of(item):
                 problems[number] = _("%(value)s is not one of this question's answers.") % {
                     "value": value
                 }
@@ -229,6 +249,32 @@ class Definition:
         for number in sorted(unknown):
             problems[number] = _("This instrument has no question %(n)s.") % {"n": number}
         return problems
+
+    def read_answers(self, raw: Mapping[Any, Any]) -> tuple[dict[int, int], dict[str, str]]:
+        """The one rule for submitted answers, by item key: the keys are exactly the items'
+        keys ("1", "2", … as written, so "01" is no key), each at most once; a value is a whole
+        number of the item's options (a JSON number: not "2", 1.0 or true) or empty for an
+        optional item; every required item is answered. Returns the answers by item number and
+        the errors by the key they concern (empty when the answers can be scored)."""
+        numbers = {str(int(i["number"])): int(i["number"]) for i in self.items}
+        answers: dict[int, int] = {}
+        errors: dict[str, str] = {}
+        for key, value in raw.items():
+            name = str(key)
+            if not isinstance(key, str) or name not in numbers:
+                errors[name] = _("This instrument has no question %(key)s.") % {"key": name}
+            elif value is None:
+                continue
+            elif isinstance(value, bool) or not isinstance(value, int):
+                errors[name] = _("Answer question %(key)s with a whole number, not %(value)s.") % {
+                    "key": name,
+                    "value": json.dumps(value, ensure_ascii=False),
+                }
+            else:
+                answers[numbers[name]] = value
+        for number, message in self.answer_errors(answers).items():
+            errors.setdefault(str(number), message)
+        return answers, errors
 
     def item_score(self, item: dict[str, Any], value: int) -> int:
         if item.get("reverse"):

@@ -40,8 +40,9 @@ def alerts_visible_to(user: User | AnonymousUser) -> QuerySet[Alert]:
 
 
 def session_scope_q(user: User | AnonymousUser, level: Level = Level.READ) -> Q:
-    """Screening sessions of the user's schools and institutions (and regions) where their
-    scope reaches `level`, and those they opened."""
+    """Screening sessions of the user's schools and institutions where their scope reaches
+    `level`, those they opened, and, for an agency, those of the institutions in its region
+    that an agency of its kind supervises (an education bureau's schools)."""
     scope = scope_for(user)
     if scope.user_id is None:
         return Q(pk__in=[])
@@ -50,9 +51,11 @@ def session_scope_q(user: User | AnonymousUser, level: Level = Level.READ) -> Q:
         q |= Q(school_id__in=schools)
     if residences := scope.residence_ids_at(level):
         q |= Q(institution_id__in=residences)
-    for prefix in scope.region_prefixes_at(level):
-        q |= Q(school__region__code__startswith=prefix) | Q(
-            institution__region__code__startswith=prefix
+    for kind, code in scope.agency_regions_at(level):
+        q |= Q(school__region__code__startswith=code, school__supervising_agency__kind=kind)
+        q |= Q(
+            institution__region__code__startswith=code,
+            institution__supervising_agency__kind=kind,
         )
     return q
 
@@ -93,6 +96,21 @@ def current_instruments() -> QuerySet[Instrument]:
 def instruments_for_child(child: Child) -> list[Instrument]:
     age = child.age()
     return [i for i in current_instruments() if i.fits_age(age)]
+
+
+def instrument_age_ranges() -> list[tuple[int, int]]:
+    """The age ranges of the instruments in use (one query, for many children at once)."""
+    return list(current_instruments().values_list("min_age", "max_age"))
+
+
+def no_instrument_for_age(
+    child: Child, *, ranges: list[tuple[int, int]] | None = None, on: date | None = None
+) -> bool:
+    """The rule for "no instrument for this age": no instrument in use fits the child's age,
+    so the child cannot be screened and no reassessment is due (shown instead of a date)."""
+    age = child.age(on)
+    ranges = instrument_age_ranges() if ranges is None else ranges
+    return not any(low <= age <= high for low, high in ranges)
 
 
 def latest_results(*, child: Child) -> list[Assessment]:

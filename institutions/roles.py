@@ -67,12 +67,17 @@ _SUPERVISE = {
     "institutions.view_training_report",
     "referrals.review_override",
 }
-_SCREEN = {"assessments.add_screeningsession", "assessments.change_screeningsession"}
+# Reading a screening's sessions and summaries (an education bureau reads its schools');
+# opening one and entering results are the writes.
+_SCREEN_READ = {"assessments.view_screeningsession"}
+_SCREEN = _SCREEN_READ | {"assessments.add_screeningsession", "assessments.change_screeningsession"}
+# Who holds it at an institution acts for it where it is a child's guardian (国家监护).
+CONSENT_PERMISSION = "cases.record_consent"
 _CHILD_WRITE = {
     "cases.view_child",
     "cases.add_child",
     "cases.change_child",
-    "cases.record_consent",
+    CONSENT_PERMISSION,
     "cases.manage_care",
 }
 
@@ -159,7 +164,9 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
     ),
     Role.AGENCY_SUPERVISOR: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
-        permissions=frozenset(_ACTIVITY | _SUPERVISE | _CHILD_READ | {"cases.export_child"}),
+        permissions=frozenset(
+            _ACTIVITY | _SUPERVISE | _CHILD_READ | _SCREEN_READ | {"cases.export_child"}
+        ),
         scope_level=Level.READ,
         requires_two_factor=True,
     ),

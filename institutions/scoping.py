@@ -5,6 +5,7 @@ comes from that queryset. A view about one object names `fetch_model` and the `l
 (`read_level` may lower it for GET): before any handler runs, the object named by the URL's
 `fetch_kwarg` is fetched through `core.access.fetch` (404 out of scope or missing, 403 in
 scope without the level or `permission_required`, the read logged) and kept as `self.object`.
+`read_permission`, like `read_level`, may ask a GET for less than the writes need.
 Handlers never look an object up themselves.
 """
 
@@ -31,6 +32,7 @@ class ScopedViewMixin(LoginRequiredMixin):
 
     scope_selector: ClassVar[ScopeSelector | None] = None
     permission_required: ClassVar[str | None] = None
+    read_permission: ClassVar[str | None] = None
     fetch_model: ClassVar[type[Model] | None] = None
     fetch_kwarg: ClassVar[str] = "pk"
     level: ClassVar[Level] = Level.READ
@@ -41,17 +43,18 @@ class ScopedViewMixin(LoginRequiredMixin):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
+        permission = self.permission_for(request.method or "GET")
         if self.fetch_model is not None:
             self.object = fetch(
                 request,
                 self.fetch_model,
                 kwargs.get(self.fetch_kwarg),
                 level=self.level_for(request.method or "GET"),
-                permission=self.permission_required,
+                permission=permission,
                 queryset=self.get_fetch_queryset(),
                 detail=self.get_log_detail(),
             )
-        elif self.permission_required and not request.user.has_perm(self.permission_required):
+        elif permission and not request.user.has_perm(permission):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -59,6 +62,11 @@ class ScopedViewMixin(LoginRequiredMixin):
         if method in ("GET", "HEAD") and self.read_level is not None:
             return self.read_level
         return self.level
+
+    def permission_for(self, method: str) -> str | None:
+        if method in ("GET", "HEAD") and self.read_permission is not None:
+            return self.read_permission
+        return self.permission_required
 
     def get_fetch_queryset(self) -> QuerySet[Any] | None:
         """Rows to fetch from (select_related, prefetches); the scope is applied by fetch()."""

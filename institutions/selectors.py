@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from institutions.models import Institution, Membership, Region, User
-from institutions.roles import Level, Role, ScopeSource, spec
+from institutions.roles import CONSENT_PERMISSION, Level, Role, ScopeSource, spec
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,12 @@ class Scope:
     regions: tuple[tuple[str, Level], ...] = ()
     schools: tuple[tuple[int, Level], ...] = ()
     residences: tuple[tuple[int, Level], ...] = ()
+    # (agency kind, region code, level) of each jurisdiction held in an agency: an agency
+    # sees the institutions it supervises (an education bureau its schools) in its region.
+    agency_regions: tuple[tuple[str, str, Level], ...] = ()
+    # Institutions the user acts for as a guardian (国家监护): staff there whose role records
+    # consent are its responsible persons.
+    consent_institution_ids: tuple[int, ...] = ()
 
     @property
     def requires_two_factor(self) -> bool:
@@ -44,6 +50,10 @@ class Scope:
 
     def residence_ids_at(self, level: Level = Level.READ) -> tuple[int, ...]:
         return tuple(pk for pk, lvl in self.residences if lvl >= level)
+
+    def agency_regions_at(self, level: Level = Level.READ) -> tuple[tuple[str, str], ...]:
+        """(agency kind, region code) pairs held at `level` or higher."""
+        return tuple((kind, code) for kind, code, lvl in self.agency_regions if lvl >= level)
 
     @property
     def region_prefixes(self) -> tuple[str, ...]:
@@ -108,10 +118,12 @@ def scope_for(user: User | AnonymousUser) -> Scope:
     regions: dict[str, Level] = {}
     schools: dict[int, Level] = {}
     residences: dict[int, Level] = {}
+    agency_regions: dict[tuple[str, str], Level] = {}
+    consent_institutions: set[int] = set()
     rows = Membership.objects.filter(
         user_id=user.pk, is_active=True, approval_status=Membership.Approval.APPROVED
-    ).values_list("role", "jurisdiction", "institution_id", "institution__kind")
-    for role_value, jurisdiction, institution_id, institution_kind in rows:
+    ).values_list("role", "jurisdiction", "institution_id", "institution__kind", "agency__kind")
+    for role_value, jurisdiction, institution_id, institution_kind, agency_kind in rows:
         role = Role(role_value)
         roles.add(role)
         role_spec = spec(role)
@@ -119,6 +131,10 @@ def scope_for(user: User | AnonymousUser) -> Scope:
         if ScopeSource.JURISDICTION in sources:
             for code in jurisdiction:
                 _raise(regions, code, level)
+                if agency_kind:
+                    _raise(agency_regions, (agency_kind, code), level)
+        if institution_id and CONSENT_PERMISSION in role_spec.permissions:
+            consent_institutions.add(institution_id)
         if (
             ScopeSource.ENROLMENT in sources
             and institution_id
@@ -137,6 +153,10 @@ def scope_for(user: User | AnonymousUser) -> Scope:
         regions=tuple(sorted(regions.items())),
         schools=tuple(sorted(schools.items())),
         residences=tuple(sorted(residences.items())),
+        agency_regions=tuple(
+            (kind, code, level) for (kind, code), level in sorted(agency_regions.items())
+        ),
+        consent_institution_ids=tuple(sorted(consent_institutions)),
     )
     user._xq_scope = scope  # type: ignore[attr-defined]
     return scope

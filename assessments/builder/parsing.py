@@ -4,8 +4,10 @@ Each part of a definition (see `assessments.scoring`) is written one entry per l
 and lines starting with # are ignored. Labels are "Chinese | English" (English optional).
 
     options     0 = 从未 | Never
+                10: 0 = 没有困难 | Not difficult at all   (an unscored item's own options)
     items       1. 我能理解别人的感受 | I understand how others feel [R] [emotional]
-                ([R] reverse-scored, [optional] may be left unanswered, [code] a subscale)
+                ([R] reverse-scored, [optional] may be left unanswered, [unscored] counts in no
+                score, [code] a subscale)
     subscales   emotional = 情绪症状 | Emotional symptoms
                 lie = 掩饰 | Lie scale [validity >= 7]   ([validity] without a threshold too)
     bands       total 0-13 = 正常 | Normal : none       (risk: none, low, moderate, high, crisis)
@@ -29,13 +31,16 @@ SECTIONS = ("options", "items", "subscales", "bands", "critical")
 RISK_WORDS = {"none": 0, "low": 1, "moderate": 2, "high": 3, "crisis": 4}
 REVERSE_TAG = "r"
 OPTIONAL_TAG = "optional"
-RESERVED_CODES = {TOTAL, REVERSE_TAG, OPTIONAL_TAG, "validity"}
+UNSCORED_TAG = "unscored"
+RESERVED_CODES = {TOTAL, REVERSE_TAG, OPTIONAL_TAG, UNSCORED_TAG, "validity"}
 CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 _EQ = "[=＝]"
 _COLON = "[:：]"
 _GE = "(?:>=|≥|＞＝|>＝)"
-_OPTION_RE = re.compile(rf"^(?P<value>-?\d+)\s*{_EQ}\s*(?P<label>.*)$")
+_OPTION_RE = re.compile(
+    rf"^(?:(?P<item>\d+)\s*{_COLON}\s*)?(?P<value>-?\d+)\s*{_EQ}\s*(?P<label>.*)$"
+)
 _ITEM_RE = re.compile(r"^(?P<number>\d+)\s*[.．、)）]\s*(?P<text>.*)$")
 _TAG_RE = re.compile(r"\s*[\[［【]\s*(?P<tag>[^\[\]［］【】]*?)\s*[\]］】]\s*$")
 _SUBSCALE_RE = re.compile(rf"^(?P<code>[^\s=＝]+)\s*{_EQ}\s*(?P<label>.*)$")
@@ -100,6 +105,7 @@ class _Parser:
     def __init__(self, texts: Mapping[str, str]) -> None:
         self.texts = texts
         self.errors: dict[str, list[str]] = {name: [] for name in SECTIONS}
+        self.item_options: dict[int, list[dict[str, Any]]] = {}
 
     def fail(self, section: str, line: int, problem: str) -> None:
         self.errors[section].append(_line_error(line, problem))
@@ -122,8 +128,13 @@ class _Parser:
                 )
                 continue
             label = self.label("options", line, match.group("label"))
-            if label is not None:
-                rows.append({"value": int(match.group("value")), "label": label})
+            if label is None:
+                continue
+            option = {"value": int(match.group("value")), "label": label}
+            if match.group("item"):
+                self.item_options.setdefault(int(match.group("item")), []).append(option)
+            else:
+                rows.append(option)
         return rows
 
     def subscales(self) -> list[dict[str, Any]]:
@@ -182,7 +193,7 @@ class _Parser:
         return rows
 
     def items(self, subscale_codes: set[str], subscales_ok: bool) -> list[dict[str, Any]]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for line, raw in _numbered_lines(self.texts.get("items", "")):
             match = _ITEM_RE.match(raw)
             if not match:
@@ -194,10 +205,12 @@ class _Parser:
                 )
                 continue
             text, tags = _tags(match.group("text"))
-            reverse, required, scales, ok = False, True, [], True
+            reverse, required, scored, scales, ok = False, True, True, [], True
             for tag in tags:
                 if tag.lower() == REVERSE_TAG:
                     reverse = True
+                elif tag.lower() == UNSCORED_TAG:
+                    scored = False
                 elif tag.lower() == OPTIONAL_TAG:
                     required = False
                 elif tag in subscale_codes:
@@ -219,8 +232,19 @@ class _Parser:
                         "reverse": reverse,
                         "subscales": scales,
                         "required": required,
+                        **({} if scored else {"scored": False}),
+                        **(
+                            {"options": self.item_options[number]}
+                            if (number := int(match.group("number"))) in self.item_options
+                            else {}
+                        ),
                     }
                 )
+        numbers = {int(row["number"]) for row in rows}
+        for number in sorted(set(self.item_options) - numbers):
+            self.errors["options"].append(
+                _("Options are given for question %(n)d, which does not exist.") % {"n": number}
+            )
         return rows
 
     def bands(self, subscale_codes: set[str], subscales_ok: bool) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ class InstrumentDetails:
     min_age: int
     max_age: int
     is_active: bool
+    respondent: str = "child"
 
 
 class InstrumentConflict(Exception):
@@ -51,6 +52,7 @@ def details_of(instrument: Instrument) -> InstrumentDetails:
         min_age=instrument.min_age,
         max_age=instrument.max_age,
         is_active=instrument.is_active,
+        respondent=instrument.respondent,
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from assessments.builder.parsing import OPTIONAL_TAG, RISK_WORDS, _Parser
+from assessments.builder.parsing import OPTIONAL_TAG, RISK_WORDS, UNSCORED_TAG, _Parser
 from assessments.scoring import TOTAL, Definition
 
 # What a part's checks rely on: while one of these has a problem, the part's own checks would
@@ -133,11 +133,17 @@ def _risk_word(risk: int) -> str:
 def definition_to_text(definition: Mapping[str, Any]) -> dict[str, str]:
     """The five texts that `definition_from_text` turns back into the same definition."""
     options = [f"{o['value']} = {_label_text(o['label'])}" for o in definition.get("options", [])]
+    options += [
+        f"{item['number']}: {o['value']} = {_label_text(o['label'])}"
+        for item in definition.get("items", [])
+        for o in item.get("options", [])
+    ]
     items = []
     for item in definition.get("items", []):
         tags = " [R]" if item.get("reverse") else ""
         tags += "".join(f" [{code}]" for code in item.get("subscales", []))
         tags += "" if item.get("required", True) else f" [{OPTIONAL_TAG}]"
+        tags += "" if item.get("scored", True) else f" [{UNSCORED_TAG}]"
         items.append(f"{item['number']}. {_label_text(item['text'])}{tags}")
     subscales = []
     for scale in definition.get("subscales", []):

@@ -14,25 +14,7 @@ from assessments.services import instrument_fit_problem
 from cases.models import Child, Consent
 from cases.services.family import consent_giver_choices, consent_giver_from, has_consent
 from institutions.forms import BootstrapFormMixin, DateInput
-
-
-def parse_answers(raw: dict[str, Any]) -> tuple[dict[int, int], dict[str, str]]:
-    """{"1": "2", ...} → ({1: 2, ...}, errors for keys or values that are not numbers)."""
-    answers: dict[int, int] = {}
-    errors: dict[str, str] = {}
-    for key, value in raw.items():
-        try:
-            number = int(key)
-        except (TypeError, ValueError):
-            errors[str(key)] = str(_("Question numbers are whole numbers."))
-            continue
-        if value is None or value == "":
-            continue
-        try:
-            answers[number] = int(value)
-        except (TypeError, ValueError):
-            errors[str(key)] = str(_("Answers are whole numbers."))
-    return answers, errors
+from institutions.models import User
 
 
 class AssessmentForm(BootstrapFormMixin, forms.Form):
@@ -51,26 +33,33 @@ class AssessmentForm(BootstrapFormMixin, forms.Form):
         *args: Any,
         instrument: Instrument,
         child: Child,
+        user: User,
         amends: Assessment | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.instrument = instrument
         self.child = child
+        self.user = user  # who records the consent given now
         self.amends = amends
         self.result: Result | None = None
         self.answers: dict[int, int] = {}
         definition = instrument.parsed
-        choices = [(str(o["value"]), text_in(o["label"])) for o in definition.options]
         self.item_fields = []
         for item in definition.items:
             name = f"q{item['number']}"
-            self.fields[name] = forms.ChoiceField(
+            self.fields[name] = forms.TypedChoiceField(
                 label=f"{item['number']}. {text_in(item['text'])}",
-                choices=choices,
+                choices=[
+                    (str(o["value"]), text_in(o["label"])) for o in definition.options_of(item)
+                ],
+                coerce=int,
+                empty_value=None,
                 widget=forms.RadioSelect,
                 required=False,  # the definition decides; the message says which is missing
             )
+            if not item.get("scored", True):
+                self.fields[name].help_text = _("Not counted in the score.")
             self.fields[name].widget.attrs["class"] = "form-check-input"
             self.item_fields.append(name)
         self.fields["administered_on"].initial = timezone.localdate()
@@ -104,7 +93,7 @@ class AssessmentForm(BootstrapFormMixin, forms.Form):
         if data.get("consent_by"):
             try:
                 data["consent_guardian"] = consent_giver_from(
-                    self.child, data["consent_by"], data.get("administered_on")
+                    self.child, data["consent_by"], data.get("administered_on"), by=self.user
                 )
             except forms.ValidationError as error:
                 self.add_error("consent_by", error)
@@ -113,12 +102,14 @@ class AssessmentForm(BootstrapFormMixin, forms.Form):
         )
         if problem and self.amends is None:
             raise forms.ValidationError(problem)
+        # The radio buttons give whole numbers of the item's options (or nothing); the same
+        # rule as the API then checks them.
         raw = {name[1:]: data.get(name) for name in self.item_fields}
-        self.answers, _errors = parse_answers(raw)
         definition = self.instrument.parsed
-        for number, message in definition.answer_errors(self.answers).items():
-            name = f"q{number}"
-            if name in self.fields:
+        self.answers, errors = definition.read_answers(raw)
+        for key, message in errors.items():
+            name = f"q{key}"
+            if name in self.fields and name not in self.errors:
                 self.add_error(name, message)
         if not self.errors:
             self.result = definition.score(self.answers)

@@ -62,6 +62,12 @@ class InstrumentForm(BootstrapFormMixin, forms.Form):
     )
     min_age = forms.IntegerField(label=_("Youngest age"), min_value=0, max_value=MAX_AGE)
     max_age = forms.IntegerField(label=_("Oldest age"), min_value=0, max_value=MAX_AGE)
+    respondent = forms.ChoiceField(
+        label=_("Answered by"),
+        choices=Instrument.Respondent.choices,
+        initial=Instrument.Respondent.CHILD,
+        required=False,  # empty: the child answers
+    )
     is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
     options = forms.CharField(
         max_length=DEFINITION_MAX_LENGTH,
@@ -177,6 +183,7 @@ class InstrumentForm(BootstrapFormMixin, forms.Form):
             min_age=data["min_age"],
             max_age=data["max_age"],
             is_active=data["is_active"],
+            respondent=data.get("respondent") or Instrument.Respondent.CHILD,
         )
 
 
@@ -192,6 +199,7 @@ def initial_from(instrument: Instrument, *, with_code: bool = True) -> dict[str,
         "min_age": details.min_age,
         "max_age": details.max_age,
         "is_active": details.is_active,
+        "respondent": details.respondent,
         **definition_to_text(instrument.definition),
     }
     if with_code:

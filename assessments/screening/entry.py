@@ -22,6 +22,9 @@ def parse_typed(text: str, definition: Definition) -> tuple[dict[int, int], list
     tokens = [t for t in SEPARATORS.split(text) if t] if SEPARATORS.search(text) else list(text)
     if not tokens:
         return {}, [_("Type the answers, one digit per question.")]
+    scored = [int(i["number"]) for i in definition.items if i.get("scored", True)]
+    if len(tokens) == len(scored) < len(numbers):
+        numbers = scored  # the unscored questions (all optional) left out
     if len(tokens) != len(numbers):
         return {}, [
             _("Type %(expected)d answers, one per question; there are %(typed)d.")
@@ -44,11 +47,11 @@ def parse_typed(text: str, definition: Definition) -> tuple[dict[int, int], list
 
 
 def answer_messages(definition: Definition, answers: dict[int, int]) -> list[str]:
-    """The definition's answer errors, each naming its question."""
-    problems = definition.answer_errors(dict(answers))
+    """The answer rule's errors (`Definition.read_answers`), each naming its question."""
+    _answers, problems = definition.read_answers({str(n): v for n, v in answers.items()})
     return [
-        _("Question %(n)d: %(message)s") % {"n": number, "message": message}
-        for number, message in sorted(problems.items())
+        _("Question %(n)d: %(message)s") % {"n": int(key), "message": message}
+        for key, message in sorted(problems.items(), key=lambda kv: int(kv[0]))
     ]
 
 
@@ -68,11 +71,6 @@ def entry_problems(*, session: ScreeningSession, row: RosterRow, consent_today: 
             problems.append(
                 _("No consent for assessment is on file, and none is recorded as given today.")
             )
-        elif not row.may_consent_today:
-            problems.append(
-                _(
-                    "No guardian on file can consent for this child under 14: "
-                    "add the guardian in the child's file first."
-                )
-            )
+        elif row.consent_problem:
+            problems.append(row.consent_problem)
     return problems

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,7 @@ from assessments.models import Assessment, ScreeningAbsence, ScreeningSession
 from assessments.services import instrument_fit_problem
 from cases.models import Child, Consent, Guardian
 from cases.selectors.scope import children_visible_to
-from cases.services.family import may_consent_for_self
+from cases.services.family import consent_giver_check, may_consent_for_self
 from institutions.models import Institution, User
 from institutions.selectors import scope_for
 
@@ -121,6 +122,8 @@ class RosterRow:
     consent_on_file: bool
     primary_guardian: Guardian | None
     fit_problem: str | None
+    # Why the user cannot record consent given today (None: they can), by the consent rule.
+    consent_problem: str | None = None
 
     @property
     def status(self) -> str:
@@ -135,7 +138,23 @@ class RosterRow:
 
     @property
     def may_consent_today(self) -> bool:
-        return self.primary_guardian is not None or self.self_consent
+        return self.consent_problem is None
+
+
+def consent_today_problem(*, child: Child, guardian: Guardian | None, by: User) -> str | None:
+    """Why `by` cannot record consent given today by the primary guardian (or, without one,
+    the child): the one consent rule, as a message (an institution guardian consents
+    through its responsible person)."""
+    try:
+        consent_giver_check(child=child, guardian=guardian, by=by)
+    except ValidationError as error:
+        if error.code == "child_under_14":
+            return _(
+                "No guardian on file can consent for this child under 14: "
+                "add the guardian in the child's file first."
+            )
+        return " ".join(error.messages)
+    return None
 
 
 def session_roster(
@@ -156,7 +175,9 @@ def session_roster(
         .prefetch_related(
             Prefetch(
                 "guardians",
-                queryset=Guardian.objects.filter(is_active=True, is_primary_contact=True),
+                queryset=Guardian.objects.filter(
+                    is_active=True, is_primary_contact=True
+                ).select_related("institution"),
                 to_attr="primary_guardians",
             )
         )
@@ -171,17 +192,23 @@ def session_roster(
     by_child = {a.child_id: a for a in results}
     absent = {a.child_id: a for a in absences}
     instrument = session.instrument
-    return [
-        RosterRow(
-            child=child,
-            result=by_child.get(child.pk),
-            absence=absent.get(child.pk),
-            consent_on_file=bool(child.consent_on_file),
-            primary_guardian=next(iter(child.primary_guardians), None),
-            fit_problem=instrument_fit_problem(instrument=instrument, child=child),
+    rows = []
+    for child in children:
+        guardian = next(iter(child.primary_guardians), None)
+        rows.append(
+            RosterRow(
+                child=child,
+                result=by_child.get(child.pk),
+                absence=absent.get(child.pk),
+                consent_on_file=bool(child.consent_on_file),
+                primary_guardian=guardian,
+                fit_problem=instrument_fit_problem(instrument=instrument, child=child),
+                consent_problem=None
+                if child.consent_on_file
+                else consent_today_problem(child=child, guardian=guardian, by=user),
+            )
         )
-        for child in children
-    ]
+    return rows
 
 
 @dataclass(frozen=True)

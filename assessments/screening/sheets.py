@@ -81,7 +81,9 @@ def sheet_columns(headers: list[str], definition: Definition) -> tuple[dict[int,
             _("The first row must name the column %(column)s (the record number).")
             % {"column": RECORD_HEADER}
         )
-    missing = sorted(known - set(items))
+    # An optional question (such as PHQ-9's unscored one) may have no column: left unanswered.
+    needed = {int(i["number"]) for i in definition.items if i.get("required", True)}
+    missing = sorted(needed - set(items))
     if missing:
         problems.append(
             _("These questions have no column: %(numbers)s.")

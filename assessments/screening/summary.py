@@ -9,10 +9,15 @@ from django.utils.translation import gettext as _
 from assessments.models import Assessment, ScreeningSession
 from assessments.scoring import TOTAL, text_in
 from assessments.screening.roster import Progress, progress_of, session_roster
-from assessments.selectors import assessments_visible_to
+from assessments.selectors import (
+    assessments_visible_to,
+    instrument_age_ranges,
+    no_instrument_for_age,
+)
 from cases.models import RiskLevel
 from institutions.models import User
 
+ITEM_ANSWERS_PERMISSION = "assessments.view_item_answers"
 THRESHOLD = RiskLevel.MODERATE  # "above the threshold" in the summary, unless chosen otherwise
 
 
@@ -42,6 +47,7 @@ class Summary:
     above: list[Assessment]
     critical: list[CriticalResult]
     threshold: int
+    no_instrument: int = 0  # children not screened because no instrument in use fits their age
 
 
 def session_summary(
@@ -62,16 +68,30 @@ def session_summary(
         int(rule["item"]): text_in(rule["label"]) if rule.get("label") else ""
         for rule in definition.critical
     }
+    # Which question was answered critically is an item-level answer (DESIGN.md §5, fields):
+    # a reader without them sees that there is a critical answer, not which.
+    answers_shown = user.has_perm(ITEM_ANSWERS_PERMISSION)
     critical = [
         CriticalResult(
             r,
-            [meaning.get(n) or _("question %(n)d") % {"n": n} for n in r.critical_items],
+            [meaning.get(n) or _("question %(n)d") % {"n": n} for n in r.critical_items]
+            if answers_shown
+            else [],
         )
         for r in results
         if r.critical_items
     ]
+    roster = session_roster(session=session, user=user)
+    ranges = instrument_age_ranges()
+    no_instrument = sum(
+        1
+        for row in roster
+        if row.result is None
+        and no_instrument_for_age(row.child, ranges=ranges, on=session.administered_on)
+    )
     return Summary(
-        progress=progress_of(session_roster(session=session, user=user)),
+        progress=progress_of(roster),
+        no_instrument=no_instrument,
         bands=bands,
         above=[r for r in results if r.risk_level >= threshold or r.critical_items],
         critical=critical,

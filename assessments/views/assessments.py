@@ -71,7 +71,7 @@ class AssessmentCreateView(SubmitOnceMixin, ScopedViewMixin, View):
                 "assessments/choose_instrument.html",
                 {"child": child, "instruments": instruments_for_child(child)},
             )
-        form = AssessmentForm(instrument=instrument, child=child)
+        form = AssessmentForm(instrument=instrument, child=child, user=signed_in_user(request))
         return render(
             request, self.template_name, {"form": form, "child": child, "instrument": instrument}
         )
@@ -82,7 +82,7 @@ class AssessmentCreateView(SubmitOnceMixin, ScopedViewMixin, View):
         instrument = self._instrument(request)
         if instrument is None:
             return redirect("assessments:assessment_create", pk=child.pk)
-        form = AssessmentForm(request.POST, instrument=instrument, child=child)
+        form = AssessmentForm(request.POST, instrument=instrument, child=child, user=user)
         if not form.is_valid() or form.result is None:
             return render(
                 request,
@@ -129,7 +129,7 @@ class AssessmentDetailView(ScopedViewMixin, View):
                     {
                         "number": item["number"],
                         "text": text_in(item["text"]),
-                        "answer": text_in(definition.option_label(int(value)))
+                        "answer": text_in(definition.option_label(int(value), item["number"]))
                         if value is not None
                         else "—",
                         "critical": item["number"] in assessment.critical_items,
@@ -172,6 +172,7 @@ class AssessmentAmendView(SubmitOnceMixin, ScopedViewMixin, View):
             data,
             instrument=original.instrument,
             child=original.child,
+            user=signed_in_user(request),
             amends=original,
             initial=initial,
         )

@@ -35,13 +35,16 @@ from institutions.selectors import signed_in_user
 
 OPEN_PERMISSION = "assessments.add_screeningsession"
 SCREEN_PERMISSION = "assessments.change_screeningsession"
+# Reading sessions and summaries (results and bands, not answers): an education bureau reads
+# its schools' screenings without entering or closing them.
+VIEW_PERMISSION = "assessments.view_screeningsession"
 
 
 class ScreeningListView(ScopedViewMixin, View):
     """The sessions of my schools and institutions, newest first."""
 
     scope_selector = sessions_visible_to
-    permission_required = OPEN_PERMISSION
+    permission_required = VIEW_PERMISSION
 
     def get(self, request: HttpRequest) -> HttpResponse:
         sessions = self.get_scoped_queryset().select_related("opened_by")
@@ -82,6 +85,7 @@ class SessionViewMixin(ScopedViewMixin):
     fetch_model = ScreeningSession
     read_level = Level.READ
     level = Level.CONTRIBUTE
+    read_permission = VIEW_PERMISSION  # the roster and the summary; entering needs more
     permission_required = SCREEN_PERMISSION
 
     def get_fetch_queryset(self) -> QuerySet[ScreeningSession]:
@@ -195,6 +199,8 @@ class ScreeningSummaryView(SessionViewMixin, View):
 
 class ScreeningCloseView(SessionViewMixin, View):
     """Ask, then close the session: no more entries."""
+
+    read_permission = SCREEN_PERMISSION
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         session = self.get_session(pk)

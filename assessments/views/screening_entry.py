@@ -31,7 +31,7 @@ from assessments.screening.sheets import (
     screening_sheet_check,
     sheet_template,
 )
-from assessments.views.screening import SessionViewMixin
+from assessments.views.screening import SCREEN_PERMISSION, SessionViewMixin
 from cases.selectors.scope import children_visible_to
 from core.access_log import access_record_many
 from core.models import AccessEvent
@@ -50,12 +50,15 @@ def require_entry_permissions(user: User) -> None:
 class ScreeningEntryView(SubmitOnceMixin, SessionViewMixin, View):
     """POST one child's typed answers (htmx returns the row); GET the full radio form."""
 
+    read_permission = SCREEN_PERMISSION
     template_name = "assessments/screening_child_form.html"
 
     def get(self, request: HttpRequest, pk: int, child_pk: int) -> HttpResponse:
         session = self.get_session(pk)
         row = self.entry_row(session, child_pk)
-        form = ScreeningChildForm(instrument=session.instrument, child=row.child)
+        form = ScreeningChildForm(
+            instrument=session.instrument, child=row.child, user=signed_in_user(request)
+        )
         problems = entry_problems(session=session, row=row, consent_today=True)
         return render(
             request,
@@ -103,7 +106,9 @@ class ScreeningEntryView(SubmitOnceMixin, SessionViewMixin, View):
     def post_full(
         self, request: HttpRequest, session: ScreeningSession, row: RosterRow, user: User
     ) -> HttpResponse:
-        form = ScreeningChildForm(request.POST, instrument=session.instrument, child=row.child)
+        form = ScreeningChildForm(
+            request.POST, instrument=session.instrument, child=row.child, user=user
+        )
         problems = entry_problems(session=session, row=row, consent_today=True)
         if problems or not form.is_valid() or form.result is None:
             return render(
@@ -157,6 +162,7 @@ class ScreeningAbsentView(SubmitOnceMixin, SessionViewMixin, View):
 class ScreeningImportView(SubmitOnceMixin, SessionViewMixin, View):
     """Upload a sheet; every row is checked and either all are saved or none."""
 
+    read_permission = SCREEN_PERMISSION  # the template lists the children still to screen
     template_name = "assessments/screening_import.html"
 
     def context(self, session: ScreeningSession, form: SheetForm, **extra: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Child, Consent, Guardian
 from cases.services.family import GUARDIAN_FIELDS, consent_giver_choices, consent_giver_from
 from institutions.forms import BootstrapFormMixin, DateInput
-from institutions.models import Agency
+from institutions.models import Agency, Institution, User
 
 
 class GuardianForm(BootstrapFormMixin, forms.ModelForm):
@@ -20,6 +20,18 @@ class GuardianForm(BootstrapFormMixin, forms.ModelForm):
         model = Guardian
         fields = list(GUARDIAN_FIELDS)  # what the service writes
         widgets = {"phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"})}
+        help_texts = {
+            "institution": _(
+                "When the guardian is an institution (state guardianship): which one. Its staff "
+                "record its consent; the name above is its responsible person."
+            )
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = Institution.objects.filter(  # type: ignore[attr-defined]
+            is_active=True, kind__in=Institution.RESIDENTIAL_KINDS
+        ).order_by("name")
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data.get("phone", "").replace(" ", "").replace("-", "")
@@ -31,6 +43,13 @@ class GuardianForm(BootstrapFormMixin, forms.ModelForm):
         data = super().clean() or {}
         if data.get("works_away") and not data.get("work_location"):
             self.add_error("work_location", _("Say where the guardian works."))
+        if data.get("relation") == Guardian.Relation.INSTITUTION:
+            if not data.get("institution"):
+                self.add_error("institution", _("Choose the institution that is the guardian."))
+        elif data.get("institution"):
+            self.add_error(
+                "institution", _("Only a guardian that is an institution names an institution.")
+            )
         return data
 
 
@@ -57,9 +76,10 @@ class ConsentForm(BootstrapFormMixin, forms.Form):
     given_on = forms.DateField(label=_("Date given"), widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
-    def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, child: Child, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.child = child
+        self.user = user
         self.fields["given_by"].choices = consent_giver_choices(child)  # type: ignore[attr-defined]
         self.fields["given_on"].initial = timezone.localdate()
 
@@ -74,7 +94,9 @@ class ConsentForm(BootstrapFormMixin, forms.Form):
         given_by = data.get("given_by")
         if given_by:
             try:
-                data["guardian"] = consent_giver_from(self.child, given_by, data.get("given_on"))
+                data["guardian"] = consent_giver_from(
+                    self.child, given_by, data.get("given_on"), by=self.user
+                )
             except forms.ValidationError as error:
                 self.add_error("given_by", error)
         if data.get("purpose") == Consent.Purpose.SHARING and not data.get("shared_with"):

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cases.models.child import Child
-from institutions.models import Agency
+from institutions.models import Agency, Institution
 
 
 @pghistory.track(append_only=True)
@@ -31,6 +31,16 @@ class Guardian(models.Model):
     )
     name = models.CharField(_("name"), max_length=64)
     relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
+    # State guardianship (国家监护): the institution that is the guardian. Its responsible
+    # persons (its staff who record consent) consent for the child; `name` is whom to ask.
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("guardian institution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="wards",
+    )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     lives_with_child = models.BooleanField(_("lives with the child"), default=True)
     works_away = models.BooleanField(_("works away from home"), default=False)
@@ -53,11 +63,23 @@ class Guardian(models.Model):
                 fields=["child"],
                 condition=models.Q(is_primary_contact=True, is_active=True),
                 name="guardian_one_primary_contact",
-            )
+            ),
+            # Only an institution guardian names an institution. (Rows recorded as one before
+            # the institution could be named may lack it: they cannot consent until it is.)
+            models.CheckConstraint(
+                condition=models.Q(institution__isnull=True) | models.Q(relation="institution"),
+                name="guardian_institution_only_for_institution",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.institution_id:
+            return f"{self.institution} · {self.name} ({self.get_relation_display()})"
         return f"{self.name} ({self.get_relation_display()})"
+
+    @property
+    def is_institution(self) -> bool:
+        return self.relation == self.Relation.INSTITUTION
 
 
 class Consent(models.Model):

@@ -15,6 +15,7 @@ from cases.services.child import EditConflict, save_if_unchanged
 from core.access_log import access_record
 from core.models import AccessEvent
 from institutions.models import Agency, User
+from institutions.selectors import scope_for
 
 GUARDIAN_FIELDS = (
     "name",
@@ -24,6 +25,7 @@ GUARDIAN_FIELDS = (
     "works_away",
     "work_location",
     "is_primary_contact",
+    "institution",
 )
 
 
@@ -90,9 +92,13 @@ def may_consent_for_self(child: Child, on: date | None = None) -> bool:
     return child.age(on) >= Consent.SELF_CONSENT_AGE
 
 
-def consent_giver_check(*, child: Child, guardian: Guardian | None, on: date | None = None) -> None:
+def consent_giver_check(
+    *, child: Child, guardian: Guardian | None, by: User, on: date | None = None
+) -> None:
     """The rule for who gives consent: a current guardian of the child, or the child from 14.
-    `consent_record` enforces it; forms use `consent_giver_from` to show it on their field."""
+    An institution that is the guardian (国家监护) consents through its responsible person:
+    `by` must work there in a role that records consent. `consent_record` enforces it; forms
+    use `consent_giver_from` to show it on their field."""
     if guardian is None:
         if not may_consent_for_self(child, on):
             raise ValidationError(
@@ -101,27 +107,55 @@ def consent_giver_check(*, child: Child, guardian: Guardian | None, on: date | N
             )
     elif guardian.child_id != child.pk or not guardian.is_active:
         raise ValidationError(_("Choose a current guardian of this child."), code="not_a_guardian")
+    elif guardian.is_institution:
+        if guardian.institution_id is None:
+            raise ValidationError(
+                _(
+                    "This guardian does not name its institution: edit the guardian and "
+                    "choose the institution first."
+                ),
+                code="institution_not_named",
+            )
+        if guardian.institution_id not in scope_for(by).consent_institution_ids:
+            raise ValidationError(
+                _(
+                    "%(institution)s is the guardian: only its responsible person, a staff "
+                    "member of %(institution)s, can record its consent."
+                )
+                % {"institution": guardian.institution},
+                code="not_responsible_person",
+            )
 
 
 def consent_giver_choices(child: Child) -> list[tuple[str, str]]:
-    """Who may give consent for the child, as form choices: the current guardians, and the
-    child themself from 14."""
-    choices = [(str(g.pk), str(g)) for g in child.guardians.filter(is_active=True)]
+    """Who may give consent for the child, as form choices: the current guardians (an
+    institution through its responsible person), and the child themself from 14."""
+    choices = [
+        (str(g.pk), str(g))
+        for g in child.guardians.filter(is_active=True).select_related("institution")
+    ]
     if may_consent_for_self(child):
         choices.append((CHILD_GIVES_CONSENT, str(_("The child themself"))))
     return choices
 
 
-def consent_giver_from(child: Child, value: str, on: date | None = None) -> Guardian | None:
-    """The guardian a form's choice names (None: the child themself), checked by the rule."""
+def consent_giver_from(
+    child: Child, value: str, on: date | None = None, *, by: User
+) -> Guardian | None:
+    """The guardian a form's choice names (None: the child themself), checked by the rule for
+    the user who records the consent."""
     guardian = None
     if value != CHILD_GIVES_CONSENT:
-        guardian = child.guardians.filter(pk=int(value) if value.isdigit() else 0).first()
+        guardian = (
+            child.guardians.select_related("institution")
+            .filter(pk=int(value) if value.isdigit() else 0)
+            .first()
+        )
         if guardian is None:
             raise ValidationError(
                 _("Choose a current guardian of this child."), code="not_a_guardian"
             )
-    consent_giver_check(child=child, guardian=guardian, on=on)
+    consent_giver_check(child=child, guardian=guardian, by=by, on=on)
     return guardian
 
 
@@ -137,7 +171,7 @@ def consent_record(
     note: str = "",
 ) -> Consent:
     """Record consent for one purpose, given by a guardian or (from 14) the child."""
-    consent_giver_check(child=child, guardian=guardian, on=given_on)
+    consent_giver_check(child=child, guardian=guardian, by=by, on=given_on)
     consent = Consent.objects.create(
         child=child,
         purpose=purpose,

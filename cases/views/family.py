@@ -93,7 +93,7 @@ class ConsentAddView(ObjectFormView):
     anchor = "family"
 
     def form_kwargs(self, obj: Any, user: User) -> dict[str, Any]:
-        return {"child": obj}
+        return {"child": obj, "user": user}
 
     def perform(self, obj: Any, form: Any, user: User) -> None:
         data = form.cleaned_data

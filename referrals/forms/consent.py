@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Child, Consent
 from cases.services.family import consent_giver_choices, consent_giver_from
 from institutions.forms import DateInput
+from institutions.models import User
 from referrals.models import Referral
 from referrals.services.consent import ConsentGiven
 
@@ -50,10 +51,13 @@ class ConsentFieldsMixin(forms.Form):
 
     child: Child
     sending: bool
+    user: User
 
-    def setup_consent(self, child: Child, sending: bool) -> None:
+    def setup_consent(self, child: Child, sending: bool, user: User) -> None:
+        """`user` records the consent (for an institution guardian, its responsible person)."""
         self.child = child
         self.sending = sending
+        self.user = user
         self.consent_on_file = consent_on_file(child)
         if self.consent_on_file is not None:
             for name in ("consent_by", "consent_given_on", "emergency_override", "override_reason"):
@@ -75,7 +79,7 @@ class ConsentFieldsMixin(forms.Form):
         if given_by:
             given_on = data.get("consent_given_on")
             try:
-                guardian = consent_giver_from(self.child, given_by, given_on)
+                guardian = consent_giver_from(self.child, given_by, given_on, by=self.user)
             except forms.ValidationError as error:
                 self.add_error("consent_by", error)
                 return

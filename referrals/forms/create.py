@@ -95,8 +95,7 @@ class ReferralForm(BootstrapFormMixin, ConsentFieldsMixin, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.setup_consent(child, sending)
-        self.user = user
+        self.setup_consent(child, sending, user)
         if options_url:
             # Changing the service or the area reloads the institution choices (htmx).
             for name in ("service", "area"):

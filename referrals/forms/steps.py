@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from institutions.forms import BootstrapFormMixin
+from institutions.models import User
 from referrals.forms.consent import ConsentFieldsMixin
 from referrals.models import Referral
 from referrals.services.lifecycle import FOLLOWUP_BY_CHOICES, FOLLOWUP_DAYS, FOLLOWUP_WEEKS
@@ -35,18 +36,19 @@ class StepForm(BootstrapFormMixin, forms.Form):
 
     seen_step = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
-    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, referral: Referral, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.referral = referral
+        self.user = user
         self.fields["seen_step"].initial = referral_last_step(referral)
 
 
 class SendForm(ConsentFieldsMixin, StepForm):
     """Send a draft: consent on file or given now, or an emergency override."""
 
-    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
-        super().__init__(*args, referral=referral, **kwargs)
-        self.setup_consent(referral.child, sending=True)
+    def __init__(self, *args: Any, referral: Referral, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, referral=referral, user=user, **kwargs)
+        self.setup_consent(referral.child, sending=True, user=user)
         if "override_reason" in self.fields and referral.override_reason:
             self.fields["override_reason"].initial = referral.override_reason
             self.fields["emergency_override"].initial = referral.emergency_override

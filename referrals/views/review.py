@@ -37,13 +37,13 @@ class OverrideReviewView(SubmitOnceMixin, ScopedViewMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         referral: Referral = self.object
-        form = ReviewForm(referral=referral)
+        form = ReviewForm(referral=referral, user=signed_in_user(request))
         return render(request, self.template_name, {"referral": referral, "form": form})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
         referral: Referral = self.object
-        form = ReviewForm(request.POST, referral=referral)
+        form = ReviewForm(request.POST, referral=referral, user=user)
         if form.is_valid():
             try:
                 referral_review_override(referral=referral, by=user, note=form.cleaned_data["note"])

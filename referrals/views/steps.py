@@ -274,7 +274,7 @@ class ReferralStepView(SubmitOnceMixin, ScopedViewMixin, View):
         referral = self.referral_for(user, config)
         if config.to_status not in allowed_steps(referral.status):
             return self.refuse(request, referral, self.illegal(referral, config))
-        form = config.form(referral=referral)
+        form = config.form(referral=referral, user=user)
         return self.render_form(request, referral, config, form)
 
     def post(self, request: HttpRequest, pk: int, step: str) -> HttpResponse:
@@ -283,7 +283,7 @@ class ReferralStepView(SubmitOnceMixin, ScopedViewMixin, View):
         referral = self.referral_for(user, config)
         if config.to_status not in allowed_steps(referral.status):
             return self.refuse(request, referral, self.illegal(referral, config))
-        form = config.form(request.POST, referral=referral)
+        form = config.form(request.POST, referral=referral, user=user)
         if not form.is_valid():
             if request.POST.get("next") == "inbox":
                 errors = "; ".join(str(e) for field in form.errors.values() for e in field)

@@ -33,7 +33,7 @@ def answers_totalling(definition: Definition, total: int, *, last: tuple[int, ..
     """Answers whose sum is `total`: every item at the lowest value, then raised in order,
     with the items in `last` raised only when nothing else is left."""
     low, high = definition.values[0], definition.values[-1]
-    numbers = [int(i["number"]) for i in definition.items]
+    numbers = [int(i["number"]) for i in definition.items_of("total")]  # unscored ones left out
     order = [n for n in numbers if n not in last] + [n for n in numbers if n in last]
     answers = dict.fromkeys(numbers, low)
     extra = total - low * len(numbers)
@@ -79,10 +79,12 @@ K6 = [
 K10 = [
     (10, "Low distress", "低度心理困扰", NONE),
     (15, "Low distress", "低度心理困扰", NONE),
-    (16, "Moderate distress", "中度心理困扰", LOW),
-    (21, "Moderate distress", "中度心理困扰", LOW),
-    (22, "High distress", "高度心理困扰", MODERATE),
-    (29, "High distress", "高度心理困扰", MODERATE),
+    # Issue 10, finding 7: "moderate distress" is moderate risk as on the K6, and "high
+    # distress" is high risk (an alert), as the K6's "probable serious distress" is.
+    (16, "Moderate distress", "中度心理困扰", MODERATE),
+    (21, "Moderate distress", "中度心理困扰", MODERATE),
+    (22, "High distress", "高度心理困扰", HIGH),
+    (29, "High distress", "高度心理困扰", HIGH),
     (30, "Very high distress", "极高心理困扰", HIGH),
     (50, "Very high distress", "极高心理困扰", HIGH),
 ]
@@ -165,14 +167,14 @@ def test_a_question_the_instrument_does_not_have_is_reported():
     assert set(definition.answer_errors(answers)) == {7}
 
 
-@pytest.mark.parametrize("code", ["PHQ-9", "GAD-7", "K6", "K10"])
+@pytest.mark.parametrize("code", ["PHQ-9", "GAD-7", "K6", "K10", "PSC-17", "CES-DC"])
 def test_every_builtin_definition_is_valid(code):
     assert builtin(code).errors() == []
 
 
-def test_the_data_migration_installed_exactly_the_four_builtins():
+def test_the_data_migrations_installed_exactly_the_six_builtins():
     codes = set(Instrument.objects.filter(is_builtin=True).values_list("code", flat=True))
-    assert codes == {"PHQ-9", "GAD-7", "K6", "K10"}
+    assert codes == {"PHQ-9", "GAD-7", "K6", "K10", "PSC-17", "CES-DC"}
 
 
 # -- known gaps in assessments/scoring.py (see the report; remove the marks once fixed) ---------

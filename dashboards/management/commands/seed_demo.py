@@ -343,7 +343,33 @@ class Command(BaseCommand):
             new.append(child)
         Child.objects.bulk_create(new)
         self._guardians(new)
+        self._state_guardians(institutions["welfare"])
         return len(new)
+
+    def _state_guardians(self, welfare: Institution) -> None:
+        """The welfare institution's residents are under state guardianship (国家监护): the
+        institution is their guardian, and its staff consent for them (added where missing,
+        so an older demo database gets them too)."""
+        residents = Child.objects.filter(residential_institution=welfare).exclude(
+            guardians__relation=Guardian.Relation.INSTITUTION, guardians__is_active=True
+        )
+        with_contact = set(
+            Guardian.objects.filter(
+                child__in=residents, is_active=True, is_primary_contact=True
+            ).values_list("child_id", flat=True)
+        )
+        Guardian.objects.bulk_create(
+            Guardian(
+                child=child,
+                name="院长（演示）",
+                relation=Guardian.Relation.INSTITUTION,
+                institution=welfare,
+                phone=welfare.phone.replace("-", ""),
+                lives_with_child=True,
+                is_primary_contact=child.pk not in with_contact,
+            )
+            for child in residents
+        )
 
     def _guardians(self, children: list[Child]) -> None:
         """One or two synthetic guardians per new child; phone numbers start 000 (not real)."""
