@@ -123,18 +123,18 @@ class SeenForm(StepForm):
         return at
 
 
-class TreatmentForm(StepForm):
-    treatment_type = forms.ChoiceField(
-        label=_("Treatment"), choices=Referral.TreatmentType.choices, widget=forms.RadioSelect
-    )
-    treatment = forms.CharField(
-        label=_("Treatment details"),
+class ClinicalDetailsForm(StepForm):
+    """A clinic step that may record the diagnosis and the treatment details, pre-filled with
+    what the referral holds (clinical details stay on the clinic's side)."""
+
+    diagnosis = forms.CharField(
+        label=_("Diagnosis"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    diagnosis = forms.CharField(
-        label=_("Diagnosis"),
+    treatment = forms.CharField(
+        label=_("Treatment details"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -144,12 +144,32 @@ class TreatmentForm(StepForm):
         super().__init__(*args, referral=referral, **kwargs)
         self.fields["diagnosis"].initial = referral.diagnosis
         self.fields["treatment"].initial = referral.treatment
+
+
+class TreatmentForm(ClinicalDetailsForm):
+    field_order = ["treatment_type", "treatment", "diagnosis"]
+
+    treatment_type = forms.ChoiceField(
+        label=_("Treatment"), choices=Referral.TreatmentType.choices, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
+        super().__init__(*args, referral=referral, **kwargs)
         self.fields["treatment_type"].initial = (
             referral.treatment_type or Referral.TreatmentType.OUTPATIENT
         )
 
 
-class DischargeForm(StepForm):
+class DischargeForm(ClinicalDetailsForm):
+    field_order = [
+        "outcome_summary",
+        "followup_interval_days",
+        "followup_by",
+        "followup_weeks",
+        "diagnosis",
+        "treatment",
+    ]
+
     outcome_summary = forms.CharField(
         label=_("Outcome summary for the referring side"),
         max_length=4000,
@@ -169,23 +189,6 @@ class DischargeForm(StepForm):
         max_value=FOLLOWUP_WEEKS[1],
         initial=4,
     )
-    diagnosis = forms.CharField(
-        label=_("Diagnosis"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    treatment = forms.CharField(
-        label=_("Treatment details"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-    def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
-        super().__init__(*args, referral=referral, **kwargs)
-        self.fields["diagnosis"].initial = referral.diagnosis
-        self.fields["treatment"].initial = referral.treatment
 
     def clean_outcome_summary(self) -> str:
         summary: str = self.cleaned_data["outcome_summary"].strip()
