@@ -11,10 +11,11 @@ class AssessmentsConfig(AppConfig):
     def ready(self) -> None:
         from assessments import file_integration, navigation
         from assessments.selectors import register_scopes
-        from assessments.services import latest_result_risks
+        from assessments.services import latest_result_risks, open_alert_risks
         from cases.services.risk import register_risk_source
 
         file_integration.register()
         register_scopes()
         register_risk_source(latest_result_risks)
+        register_risk_source(open_alert_risks)
         navigation.register()

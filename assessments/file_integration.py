@@ -45,6 +45,10 @@ def section_context(child: Child, user: User) -> dict[str, Any]:
     open_alerts = list(
         Alert.objects.filter(child=child, acknowledged_at__isnull=True).order_by("-created_at")[:5]
     )
+    held_at = max((alert.risk_level for alert in open_alerts), default=None)
+    for a in latest.values():
+        # A newer, lower score does not lower the risk while an alert is open.
+        a.awaiting_review = held_at is not None and a.risk_level < held_at  # type: ignore[attr-defined]
     return {
         "latest": list(latest.values()),
         "next_due": due,

@@ -240,12 +240,24 @@ class ScreeningAbsence(models.Model):
 
 
 class Alert(models.Model):
-    """A critical answer or a severe result that someone must acknowledge, with a note."""
+    """A cause for concern about a child (a critical answer, a severe result) that stays open,
+    and keeps the child's risk, until a responsible person closes it with a note and an outcome.
+    One open alert per child and cause: later results with the same cause attach to it."""
 
     class Reason(models.TextChoices):
         CRITICAL_ANSWER = "critical_answer", _("Critical answer")
         SEVERE_RESULT = "severe_result", _("Severe result")
         FLAGGED_VISIT = "flagged_visit", _("Flagged visit")
+
+    class Outcome(models.TextChoices):
+        REFERRED = "referred", _("Referred")
+        CARE_PLAN_STARTED = "care_plan_started", _("Care plan started")
+        GUARDIAN_INFORMED = "guardian_informed", _("Guardian informed")
+        FALSE_POSITIVE = "false_positive", _("False positive")
+        # Set by the system, never chosen by a person:
+        RESULT_CORRECTED = "result_corrected", _("Result corrected")
+        MERGED = "merged", _("Merged into the open alert of the same cause")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged (before outcomes were recorded)")
 
     child = models.ForeignKey(
         Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="alerts"
@@ -253,9 +265,20 @@ class Alert(models.Model):
     assessment = models.ForeignKey(
         Assessment, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
     )
+    results = models.ManyToManyField(
+        Assessment, verbose_name=_("results"), blank=True, related_name="attached_alerts"
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     risk_level = models.PositiveSmallIntegerField(_("risk level"), choices=RiskLevel.choices)
     created_at = models.DateTimeField(_("raised"), auto_now_add=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("raised by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("acknowledged by"),
@@ -266,6 +289,7 @@ class Alert(models.Model):
     )
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
 
     class Meta:
         verbose_name = _("alert")
@@ -283,12 +307,25 @@ class Alert(models.Model):
             models.CheckConstraint(
                 condition=models.Q(acknowledged_at__isnull=True) | ~models.Q(note=""),
                 name="alert_ack_needs_note",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(acknowledged_at__isnull=True) | ~models.Q(outcome=""),
+                name="alert_close_needs_outcome",
+            ),
+            models.UniqueConstraint(
+                fields=["child", "reason"],
+                condition=models.Q(acknowledged_at__isnull=True),
+                name="alert_one_open_per_cause",
+            ),
         ]
         permissions = [("acknowledge_alert", _("Can acknowledge alerts"))]
 
     def __str__(self) -> str:
         return f"{self.child_id} {self.reason} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
 
 
 class ReassessmentPolicy(models.Model):

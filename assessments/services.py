@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -101,7 +101,8 @@ def assessment_submit(
         child=child,
         detail={"assessment": assessment.pk, "instrument": instrument.code},
     )
-    child_refresh_risk(child=child)
+    if amends is not None:
+        alerts_settle_corrected(original=amends, by=by, reason=amendment_reason)
     if result.is_critical or result.risk >= ALERT_FROM:
         alert_raise(
             child=child,
@@ -112,6 +113,7 @@ def assessment_submit(
             risk_level=result.risk,
             by=by,
         )
+    child_refresh_risk(child=child)
     return assessment
 
 
@@ -124,7 +126,9 @@ def current_assessments(*, child_ids: Any = None) -> Any:
 
 
 def latest_result_risks(child: Child) -> list[int]:
-    """The risk of the latest current result of each instrument (a source of the child's risk)."""
+    """The risk of the latest current result of each instrument by assessment date, then by
+    entry (a source of the child's risk). A result entered late with an earlier date does not
+    replace a newer one here; its alert keeps its risk (`open_alert_risks`)."""
     latest_per_code = (
         current_assessments()
         .filter(child=child, instrument__code=OuterRef("instrument__code"))
@@ -135,6 +139,16 @@ def latest_result_risks(child: Child) -> list[int]:
         current_assessments()
         .filter(child=child, id=Subquery(latest_per_code))
         .values_list("risk_level", flat=True)
+    )
+
+
+def open_alert_risks(child: Child) -> list[int]:
+    """The risk of every alert of the child not yet closed (a source of the child's risk): a
+    newer, lower score cannot lower the risk until a responsible person closes the alert."""
+    return list(
+        Alert.objects.filter(child=child, acknowledged_at__isnull=True).values_list(
+            "risk_level", flat=True
+        )
     )
 
 
@@ -158,27 +172,104 @@ def alert_recipients(*, child: Child) -> list[User]:
 def alert_raise(
     *, child: Child, assessment: Assessment | None, reason: str, risk_level: int, by: User
 ) -> Alert:
-    """Record the alert and tell everyone responsible, in the app now and by e-mail."""
-    alert = Alert.objects.create(
-        child=child, assessment=assessment, reason=reason, risk_level=risk_level
+    """One open alert per child and cause: a later result with the same cause attaches to the
+    open alert (raising its risk if higher); otherwise a new alert tells everyone responsible,
+    except the person who entered it, in the app now and by e-mail."""
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(child=child, reason=reason, acknowledged_at__isnull=True)
+        .first()
     )
+    if alert is None:
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(
+                    child=child,
+                    assessment=assessment,
+                    reason=reason,
+                    risk_level=risk_level,
+                    raised_by=by,
+                )
+        except IntegrityError:
+            # Someone raised the same cause at the same moment: attach to theirs.
+            alert = Alert.objects.select_for_update().get(
+                child=child, reason=reason, acknowledged_at__isnull=True
+            )
+        else:
+            if assessment is not None:
+                alert.results.add(assessment)
+            _alert_tell(alert=alert, by=by)
+            return alert
+    if assessment is not None:
+        alert.results.add(assessment)
+    if risk_level > alert.risk_level:
+        Alert.objects.filter(pk=alert.pk).update(risk_level=risk_level)
+        alert.risk_level = risk_level
+    return alert
+
+
+def _alert_tell(*, alert: Alert, by: User) -> None:
+    """Notify the responsible people of a new alert, but not the one who raised it."""
+    child = alert.child
     link = reverse("assessments:alert_detail", args=[alert.pk])
     text = _("Alert for %(record)s: %(reason)s. Please acknowledge.") % {
         "record": child.record_number,
         "reason": alert.get_reason_display(),
     }
     notify(
-        recipients=alert_recipients(child=child), kind="alert", text=text, link=link, child=child
+        recipients=[u for u in alert_recipients(child=child) if u.pk != by.pk],
+        kind="alert",
+        text=text,
+        link=link,
+        child=child,
     )
     enqueue("assessments.send_alert_emails", alert.pk)
-    return alert
+
+
+def alerts_settle_corrected(*, original: Assessment, by: User, reason: str) -> None:
+    """After a correction: an open alert whose results have all been corrected is closed with
+    a note (outcome "result corrected"); one that still lists a current result stays open, its
+    risk the highest of its current results. The correction raises its own alert if it must."""
+    for alert in Alert.objects.select_for_update().filter(
+        results=original, acknowledged_at__isnull=True
+    ):
+        current = list(
+            alert.results.filter(amendments__isnull=True).values_list("risk_level", flat=True)
+        )
+        if current:
+            Alert.objects.filter(pk=alert.pk).update(risk_level=max(current))
+            continue
+        note = _("The result was corrected: %(reason)s") % {"reason": reason}
+        Alert.objects.filter(pk=alert.pk).update(
+            acknowledged_by=by,
+            acknowledged_at=timezone.now(),
+            note=note,
+            outcome=Alert.Outcome.RESULT_CORRECTED,
+        )
+        access_record(
+            user=by,
+            action=AccessEvent.Action.CHANGE,
+            child=alert.child,
+            detail={"alert_closed": alert.pk, "outcome": Alert.Outcome.RESULT_CORRECTED},
+        )
+
+
+# The outcomes a person chooses when closing an alert (the others are set by the system).
+CLOSING_OUTCOMES = (
+    Alert.Outcome.REFERRED,
+    Alert.Outcome.CARE_PLAN_STARTED,
+    Alert.Outcome.GUARDIAN_INFORMED,
+    Alert.Outcome.FALSE_POSITIVE,
+)
 
 
 @transaction.atomic
-def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
-    """Acknowledge with a note; the first acknowledgement wins, later ones change nothing."""
+def alert_acknowledge(*, alert: Alert, by: User, note: str, outcome: str) -> Alert:
+    """Close an alert with a note and an outcome, recording who and when, and refresh the
+    child's risk (the alert no longer holds it up); the first closing wins, later ones change
+    nothing."""
     updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
-        acknowledged_by=by, acknowledged_at=timezone.now(), note=note
+        acknowledged_by=by, acknowledged_at=timezone.now(), note=note, outcome=outcome
     )
     alert.refresh_from_db()
     if updated:
@@ -186,6 +277,7 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str) -> Alert:
             user=by,
             action=AccessEvent.Action.CHANGE,
             child=alert.child,
-            detail={"alert_acknowledged": alert.pk},
+            detail={"alert_acknowledged": alert.pk, "outcome": outcome},
         )
+        child_refresh_risk(child=alert.child)
     return alert

@@ -30,7 +30,13 @@ def send_alert_emails(alert_id: int) -> int:
     alert = Alert.objects.select_related("child").filter(pk=alert_id).first()
     if alert is None or alert.acknowledged_at is not None:
         return 0
-    addresses = sorted({u.email for u in alert_recipients(child=alert.child) if u.email})
+    addresses = sorted(
+        {
+            u.email
+            for u in alert_recipients(child=alert.child)
+            if u.email and u.pk != alert.raised_by_id
+        }
+    )
     if not addresses:
         return 0
     link = settings.SITE_URL.rstrip("/") + reverse("assessments:alert_detail", args=[alert.pk])

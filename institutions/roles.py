@@ -53,7 +53,10 @@ class RoleSpec:
 
 
 _CHILD_READ = {"cases.view_child"}
-_ASSESS = {"assessments.add_assessment", "assessments.acknowledge_alert"}
+_ASSESS = {"assessments.add_assessment"}
+# Closing an alert lowers the child's risk: only the responsible people (issue 10) do it, the
+# counsellor, the clinician and the child supervisor.
+_CLOSE_ALERT = {"assessments.acknowledge_alert"}
 _VISIT = {"followups.add_visit"}
 _ACTIVITY = {"followups.add_activity"}
 _REFER = {"referrals.add_referral"}
@@ -106,6 +109,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
             | _SUPERVISE
             | _CHILD_WRITE
             | _ASSESS
+            | _CLOSE_ALERT
             | _CONTACT
             | {
                 "cases.view_child_identity",
@@ -124,6 +128,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
             | {"referrals.view_clinical_details"}
             | _CHILD_WRITE
             | _ASSESS
+            | _CLOSE_ALERT
             | _SCREEN
             | _CONTACT
             | {"cases.view_confidential_notes", "assessments.view_item_answers"}
@@ -131,7 +136,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
     ),
     Role.MENTOR_TEACHER: RoleSpec(
         scope=frozenset(),
-        permissions=frozenset(_VISIT | _CHILD_READ | {"assessments.acknowledge_alert"}),
+        permissions=frozenset(_VISIT | _CHILD_READ),
     ),
     Role.SOCIAL_WORKER: RoleSpec(
         scope=frozenset({ScopeSource.JURISDICTION}),
@@ -158,6 +163,7 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
             {"referrals.process_referral", "referrals.view_clinical_details", "followups.add_visit"}
             | _CHILD_READ
             | _ASSESS
+            | _CLOSE_ALERT
             | _CONTACT
             | {"cases.view_confidential_notes", "assessments.view_item_answers"}
         ),

@@ -1,17 +1,18 @@
-"""Pages for the alerts about children in scope, and for acknowledging one."""
+"""Pages for the alerts about children in scope, and for closing one with an outcome."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from assessments.models import Alert
+from assessments.forms.alerts import AlertCloseForm
+from assessments.models import Alert, Assessment
 from assessments.selectors import alerts_visible_to
 from assessments.services import alert_acknowledge
 from core.pagination import CappedPaginator
@@ -38,44 +39,58 @@ class AlertListView(ScopedViewMixin, View):
 
 
 class AlertDetailView(SubmitOnceMixin, ScopedViewMixin, View):
-    """An alert, and its acknowledgement with a note."""
+    """An alert with the results attached to it, the actions it leads to, and its closing
+    with an outcome and a note."""
 
     fetch_model = Alert
     read_level = Level.READ
-    level = Level.CONTRIBUTE  # acknowledging records what the user did
+    level = Level.CONTRIBUTE  # closing records what the user did
     permission_required = "cases.view_child"
 
     def get_fetch_queryset(self) -> QuerySet[Alert]:
-        return Alert.objects.select_related("child", "assessment__instrument", "acknowledged_by")
+        return Alert.objects.select_related(
+            "child", "assessment__instrument", "acknowledged_by"
+        ).prefetch_related(
+            Prefetch(
+                "results",
+                queryset=Assessment.objects.select_related("instrument")
+                .annotate(corrected=Exists(Assessment.objects.filter(amends=OuterRef("pk"))))
+                .order_by("administered_on", "id"),
+            )
+        )
 
     def get_log_detail(self) -> dict[str, Any]:
         return {"alert": self.kwargs["pk"]}
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def _page(self, request: HttpRequest, form: AlertCloseForm, status: int = 200) -> HttpResponse:
         alert = self.object
-        return render(request, "assessments/alert_detail.html", {"alert": alert, "error": ""})
+        return render(
+            request,
+            "assessments/alert_detail.html",
+            {"alert": alert, "form": form, "results": list(alert.results.all())},
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._page(request, AlertCloseForm())
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
         alert = self.object
         if not user.has_perm("assessments.acknowledge_alert"):
             return render(request, "403.html", status=403)
-        note = request.POST.get("note", "").strip()
-        if not note:
-            return render(
-                request,
-                "assessments/alert_detail.html",
-                {"alert": alert, "error": _("Write what you did or will do.")},
-                status=400,
-            )
-        alert = alert_acknowledge(alert=alert, by=user, note=note[:2000])
-        if alert.acknowledged_by_id != user.pk or alert.note != note[:2000]:
-            # The first acknowledgement stands; this one was not written over it.
+        form = AlertCloseForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, form, status=400)
+        note, outcome = form.cleaned_data["note"], form.cleaned_data["outcome"]
+        alert = alert_acknowledge(alert=alert, by=user, note=note, outcome=outcome)
+        if alert.acknowledged_by_id != user.pk or alert.note != note:
+            # The first closing stands; this one was not written over it.
             messages.warning(
                 request,
-                _("%(who)s acknowledged this alert first; your note was not saved: %(note)s")
-                % {"who": alert.acknowledged_by, "note": note[:2000]},
+                _("%(who)s closed this alert first; your note was not saved: %(note)s")
+                % {"who": alert.acknowledged_by, "note": note},
             )
         else:
-            messages.success(request, _("The alert was acknowledged."))
+            messages.success(request, _("The alert was closed."))
         return redirect("assessments:alert_detail", pk=alert.pk)

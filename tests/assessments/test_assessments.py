@@ -183,7 +183,7 @@ class TestAlerts:
     def test_a_critical_answer_alerts_the_care_team_and_the_supervisor(self, login):
         child = with_consent(pupil())
         care_team_add(child=child, team_role="mentor", user=user("mentor"), by=user("counselor"))
-        post_assessment(login("counselor"), child, phq9(), answers(0, 0, 0, 0, 0, 0, 0, 0, 2))
+        post_assessment(login("director_a"), child, phq9(), answers(0, 0, 0, 0, 0, 0, 0, 0, 2))
         alert = Alert.objects.get(child=child)
         assert alert.reason == Alert.Reason.CRITICAL_ANSWER
         assert alert.risk_level == RiskLevel.CRISIS
@@ -194,18 +194,23 @@ class TestAlerts:
                 "recipient__username", flat=True
             )
         )
-        assert {"mentor", "supervisor_town", "director_a", "counselor"} <= told
-        # The link leads the mentor to the alert, which they can acknowledge with a note.
+        assert {"mentor", "supervisor_town", "counselor"} <= told
+        assert "director_a" not in told  # who entered the result is not told of it
+        # The link leads the mentor to the alert; a responsible person (the counsellor) closes
+        # it with an outcome and a note, and the first closing stands.
         mentor = login("mentor")
         url = reverse("assessments:alert_detail", args=[alert.pk])
         assert mentor.get(url).status_code == 200
-        assert mentor.post(url, {"note": ""}).status_code == 400
-        mentor.post(url, {"note": "已联系家长，明天家访"})
+        assert mentor.post(url, {"note": "x", "outcome": "referred"}).status_code == 403
+        counsellor = login("counselor")
+        assert counsellor.post(url, {"note": "", "outcome": "referred"}).status_code == 400
+        counsellor.post(url, {"note": "已联系家长，明天家访", "outcome": "guardian_informed"})
         alert.refresh_from_db()
-        assert alert.acknowledged_by.username == "mentor" and alert.note == "已联系家长，明天家访"
-        login("counselor").post(url, {"note": "第二次确认"})
+        assert alert.acknowledged_by.username == "counselor"
+        assert alert.note == "已联系家长，明天家访"
+        login("supervisor_town").post(url, {"note": "第二次确认", "outcome": "referred"})
         alert.refresh_from_db()
-        assert alert.acknowledged_by.username == "mentor"
+        assert alert.acknowledged_by.username == "counselor"
 
     def test_a_severe_band_alerts_and_a_mild_one_does_not(self, login):
         child = with_consent(pupil())
