@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from assessments.scoring import Definition, text_in
-from cases.models import Category, Child, RiskLevel
+from cases.models import Category, Child, Guardian, RiskLevel
 from institutions.models import Institution
 
 
@@ -326,6 +326,38 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+
+class GuardianInformed(models.Model):
+    """That a guardian was told about an alert (与监护人沟通, guidance item 2): who told which
+    guardian, when, and a short note. A step on the alert that leaves it open."""
+
+    alert = models.ForeignKey(
+        Alert,
+        verbose_name=_("alert"),
+        on_delete=models.PROTECT,
+        related_name="guardians_informed",
+    )
+    guardian = models.ForeignKey(
+        Guardian, verbose_name=_("guardian"), on_delete=models.PROTECT, related_name="+"
+    )
+    informed_at = models.DateTimeField(_("informed at"))
+    note = models.CharField(_("note"), max_length=500)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("informed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("guardian informed")
+        verbose_name_plural = _("guardians informed")
+        ordering = ["informed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.guardian_id} {self.informed_at:%Y-%m-%d %H:%M}"
 
 
 class ReassessmentPolicy(models.Model):

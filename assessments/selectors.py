@@ -17,8 +17,13 @@ from assessments.models import (
     ScreeningAbsence,
     ScreeningSession,
 )
-from cases.models import Child
-from cases.selectors.scope import child_scope_q, register_child_related
+from cases.models import CarePlan, Child
+from cases.selectors.scope import (
+    access_level,
+    care_plans_visible_to,
+    child_scope_q,
+    register_child_related,
+)
 from core.access import register
 from institutions.models import User
 from institutions.roles import Level
@@ -171,3 +176,33 @@ def next_reassessment_due(*, child: Child, last: date | None) -> date | None:
     if last is None:
         return timezone.localdate()
     return last + timedelta(days=interval)
+
+
+# Telling a guardian about an alert is a contact with the family: whoever records visits and
+# contributes to the child may record it (every role that closes alerts records visits too).
+GUARDIAN_INFORMED_PERMISSION = "followups.add_visit"
+
+
+def actions_on_child(*, user: User, child: Child) -> dict[str, Any]:
+    """What `user` may start about `child` from an alert or a result: a referral (contribute
+    and the permission), a care plan or the review of the active one (manage and the
+    permission), a record that a guardian was told (contribute and the permission). Two
+    queries at most."""
+    level = access_level(user, child) or 0
+    contribute = level >= Level.CONTRIBUTE
+    may_plan = level >= Level.MANAGE and user.has_perm("cases.manage_care")
+    active_plan = (
+        care_plans_visible_to(user)
+        .filter(child=child, status=CarePlan.Status.ACTIVE)
+        .select_related(None)
+        .only("pk")
+        .first()
+        if may_plan
+        else None
+    )
+    return {
+        "may_refer": contribute and user.has_perm("referrals.add_referral"),
+        "may_plan": may_plan,
+        "active_plan": active_plan,
+        "may_inform": contribute and user.has_perm(GUARDIAN_INFORMED_PERMISSION),
+    }

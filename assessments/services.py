@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments.models import Alert, Assessment, Instrument, ScreeningSession
+from assessments.models import Alert, Assessment, GuardianInformed, Instrument, ScreeningSession
 from assessments.scoring import Result
-from cases.models import Child, RiskLevel
+from cases.models import Child, Guardian, RiskLevel
 from cases.selectors.staff import care_team_users, responsible_staff
 from cases.services.risk import child_refresh_risk
 from core.access_log import access_record
@@ -281,3 +281,38 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str, outcome: str) -> Ale
         )
         child_refresh_risk(child=alert.child)
     return alert
+
+
+def guardian_informed_problems(
+    *, alert: Alert, guardian: Guardian | None, informed_at: datetime | None
+) -> dict[str, str]:
+    """The rule for a record that a guardian was told: a current guardian of the alert's child,
+    at a time not in the future. Field name → message; empty when all is well."""
+    problems = {}
+    if guardian is None or guardian.child_id != alert.child_id or not guardian.is_active:
+        problems["guardian"] = str(_("Choose a current guardian of this child."))
+    if informed_at is not None and informed_at > timezone.now():
+        problems["informed_at"] = str(_("The time cannot be in the future."))
+    return problems
+
+
+@transaction.atomic
+def alert_guardian_informed(
+    *, alert: Alert, by: User, guardian: Guardian, informed_at: datetime, note: str
+) -> GuardianInformed:
+    """Record that a guardian of the alert's child was told (与监护人沟通): who, when, which
+    guardian and a note. The alert stays open and keeps the child's risk."""
+    if problems := guardian_informed_problems(
+        alert=alert, guardian=guardian, informed_at=informed_at
+    ):
+        raise ValidationError(problems)
+    record = GuardianInformed.objects.create(
+        alert=alert, guardian=guardian, informed_at=informed_at, note=note, recorded_by=by
+    )
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        child=alert.child,
+        detail={"alert_guardian_informed": alert.pk, "guardian": guardian.pk},
+    )
+    return record

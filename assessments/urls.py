@@ -46,6 +46,11 @@ urlpatterns = [
     path("<int:pk>/amend/", assessments.AssessmentAmendView.as_view(), name="assessment_amend"),
     path("alerts/", alerts.AlertListView.as_view(), name="alert_list"),
     path("alerts/<int:pk>/", alerts.AlertDetailView.as_view(), name="alert_detail"),
+    path(
+        "alerts/<int:pk>/guardian-informed/",
+        alerts.AlertGuardianInformedView.as_view(),
+        name="alert_guardian_informed",
+    ),
     path("screenings/", include(screening_patterns)),
     path("instruments/", include(instrument_patterns)),
 ]

@@ -265,9 +265,8 @@ if PRODUCTION and (len(NATIONAL_ID_HASH_KEY) < 32 or not FIELD_ENCRYPTION_KEY):
         "set in production."
     )
 
-# Visits: how long a flagged visit keeps a child's risk high, and the default interval between
-# visits by risk level (until the scheduling issue's policy replaces it).
-VISIT_RISK_DAYS = env.get_int("VISIT_RISK_DAYS", 90, minimum=1)
+# Visits: the default interval between visits by risk level (until the scheduling issue's policy
+# replaces it). A flagged visit holds the child's risk through its alert, not for a fixed time.
 VISIT_INTERVAL_DAYS = {0: 90, 1: 90, 2: 30, 3: 14, 4: 7}
 
 # Referrals: how long a clinic keeps access after closing, and how long a referral may wait

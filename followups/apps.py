@@ -9,15 +9,12 @@ class FollowupsConfig(AppConfig):
     verbose_name = _("Visits and follow-up")
 
     def ready(self) -> None:
-        from cases.services.risk import register_risk_source
         from followups import navigation
         from followups.file_integration import activities as activities_file
         from followups.file_integration import visits as visits_file
         from followups.selectors import register_scopes
-        from followups.services import flagged_visit_risks
 
         visits_file.register()
         activities_file.register()
         register_scopes()
-        register_risk_source(flagged_visit_risks)
         navigation.register()

@@ -12,18 +12,22 @@ from django.db.models import (
     DateTimeField,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     QuerySet,
     Subquery,
     Value,
     When,
 )
+from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
+from assessments.models import Alert
 from cases.models import Child
 from cases.selectors.scope import child_scope_q, children_visible_to, register_child_related
 from core.access import register
+from core.models import AccessEvent
 from followups.activities import activity_scope_q
 from followups.models import Activity, ActivityAttendance, Visit
 from institutions.models import User
@@ -79,6 +83,23 @@ def flagged_visits_to_review(*, user: User, limit: int = 20) -> QuerySet[Visit]:
         visits_visible_to(user)
         .filter(flagged=True, reviewed_at__isnull=True)
         .order_by("created_at", "id")[:limit]
+    )
+
+
+def alert_visits(*, alert: Alert) -> QuerySet[Visit]:
+    """The flagged visits that raised or joined the alert, oldest first: each visit's entry in
+    the access log names its alert (`visit_flag_alert`), so no column links them."""
+    visit_ids = (
+        AccessEvent.objects.filter(
+            child_id=alert.child_id, action=AccessEvent.Action.CHANGE, detail__alert=alert.pk
+        )
+        .annotate(visit_id=Cast(KT("detail__visit"), IntegerField()))
+        .values("visit_id")
+    )
+    return (
+        Visit.objects.filter(child_id=alert.child_id, flagged=True, pk__in=visit_ids)
+        .select_related("visitor")
+        .order_by("visited_on", "id")
     )
 
 

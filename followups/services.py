@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Child, RiskLevel
+from assessments.models import Alert
+from assessments.services import alert_raise
+from cases.models import RiskLevel
 from cases.selectors.staff import care_team_users, responsible_staff
 from cases.services.risk import child_refresh_risk
 from core.access_log import access_record
@@ -22,18 +22,10 @@ from institutions.models import User
 from institutions.roles import Role
 
 
-def flagged_visit_risks(child: Child) -> list[int]:
-    """A flagged visit in the last VISIT_RISK_DAYS raises the child's risk to high (a source of
-    the child's risk)."""
-    since = timezone.localdate() - timedelta(days=settings.VISIT_RISK_DAYS)
-    recent = Visit.objects.filter(child=child, flagged=True, visited_on__gte=since).exists()
-    return [RiskLevel.HIGH] if recent else []
-
-
 @transaction.atomic
 def visit_record(*, child: Any, data: dict[str, Any], by: User) -> Any:
-    """Log a visit; one with a serious concern is flagged: the child's risk rises and the
-    township supervisors and the care team are told at once."""
+    """Log a visit; one with a serious concern is flagged and raises (or attaches to) the
+    child's "flagged visit" alert, which keeps the child's risk high until it is closed."""
     fields = {
         "kind",
         "visited_on",
@@ -49,14 +41,32 @@ def visit_record(*, child: Any, data: dict[str, Any], by: User) -> Any:
     values = {k: v for k, v in data.items() if k in fields}
     flagged = bool(set(values.get("concerns") or []) & Visit.SERIOUS_CONCERNS)
     visit = Visit.objects.create(child=child, visitor=by, flagged=flagged, **values)
-    access_record(
-        user=by,
-        action=AccessEvent.Action.CHANGE,
-        child=child,
-        detail={"visit": visit.pk, "flagged": flagged},
-    )
+    detail: dict[str, Any] = {"visit": visit.pk, "flagged": flagged}
     if flagged:
-        child_refresh_risk(child=child)
+        detail["alert"] = visit_flag_alert(visit=visit, by=by).pk
+    access_record(user=by, action=AccessEvent.Action.CHANGE, child=child, detail=detail)
+    return visit
+
+
+def visit_flag_alert(*, visit: Visit, by: User) -> Alert:
+    """A flagged visit raises the child's open "flagged visit" alert, or attaches to it: the
+    alert holds the child's risk at high until a responsible person closes it with an outcome.
+    A new alert tells everyone responsible; a visit that attaches to an open one tells the
+    township supervisors and the care team, who review each flagged visit. Never the visitor.
+    The access log entry of the visit names the alert (`alert_visits` reads it back)."""
+    child = visit.child
+    already_open = Alert.objects.filter(
+        child=child, reason=Alert.Reason.FLAGGED_VISIT, acknowledged_at__isnull=True
+    ).exists()
+    alert = alert_raise(
+        child=child,
+        assessment=None,
+        reason=Alert.Reason.FLAGGED_VISIT,
+        risk_level=RiskLevel.HIGH,
+        by=by,
+    )
+    child_refresh_risk(child=child)
+    if already_open:
         supervisors = responsible_staff(
             region_code=child.residence_region_id, roles=(Role.CHILD_SUPERVISOR,)
         )
@@ -68,7 +78,7 @@ def visit_record(*, child: Any, data: dict[str, Any], by: User) -> Any:
             link=reverse("followups:visit_detail", args=[visit.pk]),
             child=child,
         )
-    return visit
+    return alert
 
 
 @transaction.atomic

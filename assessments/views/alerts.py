@@ -11,10 +11,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from assessments.forms.alerts import AlertCloseForm
+from assessments.alert_items import alert_items
+from assessments.forms.alerts import AlertCloseForm, GuardianInformedForm
 from assessments.models import Alert, Assessment
-from assessments.selectors import alerts_visible_to
-from assessments.services import alert_acknowledge
+from assessments.selectors import (
+    GUARDIAN_INFORMED_PERMISSION,
+    actions_on_child,
+    alerts_visible_to,
+)
+from assessments.services import alert_acknowledge, alert_guardian_informed
 from core.pagination import CappedPaginator
 from core.submissions import SubmitOnceMixin
 from institutions.roles import Level
@@ -62,12 +67,29 @@ class AlertDetailView(SubmitOnceMixin, ScopedViewMixin, View):
     def get_log_detail(self) -> dict[str, Any]:
         return {"alert": self.kwargs["pk"]}
 
-    def _page(self, request: HttpRequest, form: AlertCloseForm, status: int = 200) -> HttpResponse:
+    def _page(
+        self,
+        request: HttpRequest,
+        form: AlertCloseForm,
+        status: int = 200,
+        informed_form: GuardianInformedForm | None = None,
+    ) -> HttpResponse:
         alert = self.object
+        user = signed_in_user(request)
         return render(
             request,
             "assessments/alert_detail.html",
-            {"alert": alert, "form": form, "results": list(alert.results.all())},
+            {
+                "alert": alert,
+                "form": form,
+                "results": list(alert.results.all()),
+                "attached": alert_items(alert),
+                "informed": list(
+                    alert.guardians_informed.select_related("guardian", "recorded_by")
+                ),
+                "informed_form": informed_form or GuardianInformedForm(alert=alert),
+                **actions_on_child(user=user, child=alert.child),
+            },
             status=status,
         )
 
@@ -93,4 +115,31 @@ class AlertDetailView(SubmitOnceMixin, ScopedViewMixin, View):
             )
         else:
             messages.success(request, _("The alert was closed."))
+        return redirect("assessments:alert_detail", pk=alert.pk)
+
+
+class AlertGuardianInformedView(AlertDetailView):
+    """Record on an open or closed alert that a guardian was told (与监护人沟通); the alert
+    stays as it is. Contribute on the child, and the permission of those who record contacts
+    with the family."""
+
+    http_method_names = ["post"]
+    read_level = Level.CONTRIBUTE
+    level = Level.CONTRIBUTE
+    permission_required = GUARDIAN_INFORMED_PERMISSION
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        alert = self.object
+        form = GuardianInformedForm(request.POST, alert=alert)
+        if not form.is_valid():
+            return self._page(request, AlertCloseForm(), status=400, informed_form=form)
+        alert_guardian_informed(
+            alert=alert,
+            by=user,
+            guardian=form.cleaned_data["guardian"],
+            informed_at=form.cleaned_data["informed_at"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, _("It was recorded that the guardian was told."))
         return redirect("assessments:alert_detail", pk=alert.pk)

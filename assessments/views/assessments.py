@@ -16,7 +16,11 @@ from django.views import View
 from assessments.forms.assessment import AssessmentForm
 from assessments.models import Assessment, Instrument
 from assessments.scoring import text_in
-from assessments.selectors import instruments_for_child, may_see_item_answers
+from assessments.selectors import (
+    actions_on_child,
+    instruments_for_child,
+    may_see_item_answers,
+)
 from assessments.services import AlreadyCorrected, assessment_submit
 from cases.models import Child, Consent
 from cases.services.family import consent_record
@@ -135,6 +139,9 @@ class AssessmentDetailView(ScopedViewMixin, View):
                         "critical": item["number"] in assessment.critical_items,
                     }
                 )
+        # An open alert this result belongs to leads to action from here too (issue 10).
+        open_alert = assessment.attached_alerts.filter(acknowledged_at__isnull=True).first()
+        actions = actions_on_child(user=user, child=assessment.child) if open_alert else {}
         return render(
             request,
             "assessments/assessment_detail.html",
@@ -143,6 +150,8 @@ class AssessmentDetailView(ScopedViewMixin, View):
                 "answers": answers,
                 "show_answers": show_answers,
                 "amendments": assessment.amendments.select_related("administered_by"),
+                "open_alert": open_alert,
+                **actions,
             },
         )
 

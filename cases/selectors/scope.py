@@ -86,17 +86,27 @@ def access_level(user: User | AnonymousUser, child: Child) -> Level | None:
     )
     if by_scope == Level.MANAGE:
         return by_scope
-    found = Child.objects.filter(pk=child.pk).aggregate(
-        grant=Max(
-            "access_grants__level",
-            filter=Q(access_grants__in=live_grants(user_id=scope.user_id)),
-        ),
-        emergency=Exists(
-            EmergencyAccess.objects.filter(
-                user_id=scope.user_id, child_id=child.pk, expires_at__gt=timezone.now()
+    # Exists cannot sit in aggregate(): annotated first, the row is grouped by it.
+    rows = (
+        Child.objects.filter(pk=child.pk)
+        .order_by()
+        .annotate(
+            emergency=Exists(
+                EmergencyAccess.objects.filter(
+                    user_id=scope.user_id, child_id=child.pk, expires_at__gt=timezone.now()
+                )
             )
-        ),
+        )
+        .values("emergency")
+        .annotate(
+            grant=Max(
+                "access_grants__level",
+                filter=Q(access_grants__in=live_grants(user_id=scope.user_id)),
+            )
+        )
+        .values("grant", "emergency")[:1]
     )
+    found = next(iter(rows), {"grant": None, "emergency": False})
     levels = [lvl for lvl in (by_scope, found["grant"]) if lvl is not None]
     if found["emergency"]:
         levels.append(Level.READ)

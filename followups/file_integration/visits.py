@@ -1,4 +1,5 @@
-"""What visits add to the child's file: timeline entries (one query)."""
+"""What visits add to the child's file (timeline entries) and to a flagged-visit alert's page
+(its visits), one query each."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments import alert_items as alert_page
+from assessments.alert_items import AlertItem
+from assessments.models import Alert
 from cases import timeline
 from cases.models import Child
 from followups.models import Visit
+from followups.selectors import alert_visits
 from institutions.models import User
 
 
@@ -37,5 +42,25 @@ def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
     return entries
 
 
+def alert_items(alert: Alert) -> list[AlertItem]:
+    """The flagged visits of a "flagged visit" alert, for its page (one query)."""
+    if alert.reason != Alert.Reason.FLAGGED_VISIT:
+        return []
+    items = []
+    for visit in alert_visits(alert=alert):
+        concerns = "、".join(str(Visit.Concern(c).label) for c in visit.concerns)
+        text = _("%(kind)s on %(date)s by %(who)s: %(concerns)s") % {
+            "kind": visit.get_kind_display(),
+            "date": f"{visit.visited_on:%Y-%m-%d}",
+            "who": visit.visitor,
+            "concerns": concerns,
+        }
+        if visit.reviewed_at is None:
+            text = _("%(text)s (not reviewed yet)") % {"text": text}
+        items.append(AlertItem(text, reverse("followups:visit_detail", args=[visit.pk])))
+    return items
+
+
 def register() -> None:
     timeline.register(timeline_entries)
+    alert_page.register(alert_items)

@@ -122,7 +122,7 @@ def test_a_flagged_visit_raises_risk_notifies_and_asks_about_a_referral(login):
     child.refresh_from_db()
     assert child.risk_level == RiskLevel.HIGH
     told = set(
-        Notification.objects.filter(kind="flagged_visit", child=child).values_list(
+        Notification.objects.filter(kind="alert", child=child).values_list(
             "recipient__username", flat=True
         )
     )

@@ -91,6 +91,8 @@ MATRIX: dict[str, Row] = {
     "assessments:alert_detail": Row(
         "alert", R, C, "cases.view_child", "assessments.acknowledge_alert"
     ),
+    # Telling a guardian is a contact with the family: those who record visits (issue 10).
+    "assessments:alert_guardian_informed": Row("alert", None, C, None, "followups.add_visit"),
     "referrals:referral_create": Row(
         "child", C, C, "referrals.add_referral", "referrals.add_referral"
     ),
