@@ -68,11 +68,6 @@ def is_registered(model: type[Model]) -> bool:
     return model in _SCOPINGS
 
 
-def scoped(user: Any, model: type[M], *, level: Level = Level.READ) -> QuerySet[M]:
-    """Every row of `model` the user reaches at `level` or higher."""
-    return model._default_manager.filter(scoping(model).q(user, level))
-
-
 def log_read(
     request: HttpRequest | None,
     *,

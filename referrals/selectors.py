@@ -36,23 +36,11 @@ from referrals.models import Referral, ReferralAttachment
 
 S = Referral.Status
 
-# While a referral is in one of these, the receiving clinic's staff see the child's file.
-ACCESS_STATUSES = frozenset(
-    {S.SENT, S.ACCEPTED, S.APPOINTMENT, S.SEEN, S.IN_TREATMENT, S.DISCHARGED}
-)
 # Accepted and not yet closed: the clinic's active work.
 CLINIC_ACTIVE_STATUSES = frozenset(
     {S.ACCEPTED, S.APPOINTMENT, S.SEEN, S.IN_TREATMENT, S.DISCHARGED}
 )
 ENDED_STATUSES = frozenset({S.DECLINED, S.CLOSED, S.WITHDRAWN})
-
-
-def access_still_given_q(*, now: datetime) -> Q:
-    """Referrals that still give their clinic's active members access to the child: open, or
-    closed less than the access period ago. The one rule for keeping a clinic's grant."""
-    return (Q(status__in=ACCESS_STATUSES) | Q(access_until__gt=now)) & Q(
-        to_institution__memberships__is_active=True
-    )
 
 
 DEFAULT_ANSWER_LIMITS: dict[str, timedelta] = {
