@@ -4,6 +4,7 @@ notifications (every app writes them; none owns them)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -126,3 +127,97 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id}: {self.text}"
+
+
+class NotificationPreference(models.Model):
+    """How one user wants to be told: the language messages are written in, and the channels
+    besides the app (e-mail, SMS), each message at once or gathered in one daily digest."""
+
+    class Language(models.TextChoices):
+        ZH_HANS = "zh-hans", "简体中文"
+        EN = "en", "English"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
+    )
+    by_email = models.BooleanField(_("by e-mail"), default=True)
+    by_sms = models.BooleanField(_("by text message (SMS)"), default=False)
+    daily_digest = models.BooleanField(
+        _("one daily digest instead of a message each time"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"
+
+
+class Delivery(models.Model):
+    """One send of a notification (or of a digest of several) on one channel: the log of every
+    send with its time and result. A failed send is retried, then shown to administrators."""
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("In the app")
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("Text message")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        DIGEST = "digest", _("Waiting for the daily digest")
+
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("notification"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    status = models.CharField(
+        _("result"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    # A digest lists the notifications it carried.
+    digest_of = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_pending",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["recipient", "channel"],
+                name="delivery_digest",
+                condition=models.Q(status="digest"),
+            ),
+            models.Index(fields=["status", "-created_at"], name="delivery_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.channel} {self.status}"

@@ -16,7 +16,7 @@ def notify(
     *,
     recipients: Iterable[Any],
     kind: str,
-    text: str,
+    text: str = "",
     link: str = "",
     child: Any = None,
     params: dict[str, Any] | None = None,

@@ -9,12 +9,16 @@ class FollowupsConfig(AppConfig):
     verbose_name = _("Visits and follow-up")
 
     def ready(self) -> None:
-        from followups import navigation
+        from core.signals import child_record_saved
+        from followups import generators, navigation
         from followups.file_integration import activities as activities_file
         from followups.file_integration import visits as visits_file
         from followups.selectors import register_scopes
+        from followups.services.schedule import on_child_record_saved
 
         visits_file.register()
         activities_file.register()
         register_scopes()
         navigation.register()
+        generators.register()
+        child_record_saved.connect(on_child_record_saved, dispatch_uid="followups.tasks")

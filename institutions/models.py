@@ -334,7 +334,11 @@ class Membership(models.Model):
                 name="membership_in_force_is_approved",
             ),
         ]
-        indexes = [models.Index(fields=["user", "is_active"], name="membership_user_active")]
+        indexes = [
+            models.Index(fields=["user", "is_active"], name="membership_user_active"),
+            # The scheduler finds a region's holders of a role by `jurisdiction @> ARRAY[code]`.
+            GinIndex(fields=["jurisdiction"], name="membership_jurisdiction"),
+        ]
         permissions = [("approve_membership", _("Can approve or refuse a membership"))]
 
     def __str__(self) -> str:

@@ -9,9 +9,10 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self) -> None:
-        from referrals import file_integration, navigation
+        from referrals import file_integration, navigation, scheduling
         from referrals.selectors import register_scopes
 
         file_integration.register()
+        scheduling.register()
         register_scopes()
         navigation.register()

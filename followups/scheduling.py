@@ -1,0 +1,239 @@
+"""The scheduler's engine: tasks made, moved, cancelled, reminded and escalated from the data,
+set-based (DESIGN.md §6).
+
+Each kind of task has a *generator*: one queryset that gives, for every child for whom the kind
+is due, the due date, the person it falls to and the record it is about. The engine turns each
+generator into three statements whatever the number of children (move the pending task whose
+due date or assignee changed, cancel the pending tasks no longer due, insert the ones newly due
+within the look-ahead), so a run costs the same number of queries for ten children or a million,
+and running it twice, or after days down, creates nothing twice and everything missed with its
+real due date. Apps above this one (referrals) register generators of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    DateField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Left, TruncDate
+
+from cases.models import CareTeamMember
+from institutions.models import Membership
+from institutions.roles import Role
+
+Generator = Callable[[date, "list[int] | None"], QuerySet[Any]]
+
+PENDING = ["open", "overdue", "escalated"]
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """One kind of task: its generator gives rows (t_child, t_due, t_assignee, t_source)."""
+
+    kind: str
+    generator: Generator
+
+
+_KINDS: dict[str, TaskKind] = {}
+
+
+def register_task_kind(kind: str, generator: Generator) -> None:
+    _KINDS[kind] = TaskKind(kind, generator)
+
+
+def task_kinds() -> tuple[TaskKind, ...]:
+    return tuple(_KINDS.values())
+
+
+# --- Expressions the generators share ----------------------------------------------------------
+
+
+class IsIn(Func):
+    """`value = ANY(array)` as a condition."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
+class IsSet(Func):
+    """`value IS NOT NULL` as a condition (of an outer query's column, in a subquery)."""
+
+    template = "%(expressions)s IS NOT NULL"
+    output_field = BooleanField()
+
+
+class Covers(Func):
+    """`jurisdiction @> ARRAY[code]`: a membership whose jurisdiction lists this region code
+    (uses the GIN index on the jurisdiction)."""
+
+    template = "%(expressions)s]::varchar(12)[]"
+    arg_joiner = " @> ARRAY["
+    output_field = BooleanField()
+
+
+def plus_days(day: Any, days: Any) -> ExpressionWrapper:
+    """`day + days` as a date (PostgreSQL adds an integer number of days to a date)."""
+    return ExpressionWrapper(day + days, output_field=DateField())
+
+
+def created_on(field: str = "created_at") -> Cast:
+    return Cast(TruncDate(field), DateField())
+
+
+def team_member(role: str, child: str = "pk") -> Subquery:
+    """The child's active care-team member in `role` (the longest serving)."""
+    return Subquery(
+        CareTeamMember.objects.filter(
+            child_id=OuterRef(child), team_role=role, is_active=True, user__is_active=True
+        )
+        .order_by("id")
+        .values("user_id")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def region_holder(role: str, region: str, digits: int | None = None) -> Subquery:
+    """An active holder of `role` whose jurisdiction names the region (its first `digits`
+    digits: 9 is the township of a village)."""
+    code = OuterRef(region) if digits is None else Left(OuterRef(region), digits)
+    return Subquery(
+        Membership.objects.filter(Covers(F("jurisdiction"), code), is_active=True, role=role)
+        .order_by("id")
+        .values("user_id")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def responsible_person(*team_roles: str, region: str = "residence_region_id", child: str = "pk"):
+    """Who a child's task falls to: the care team's member in the first of `team_roles` that
+    has one, else the village's child director, else the township's, else (nobody serving the
+    village) the township's child supervisor, who sees it as theirs to hand on."""
+    return Coalesce(
+        *[team_member(role, child) for role in team_roles],
+        region_holder(Role.CHILD_DIRECTOR, region),
+        region_holder(Role.CHILD_DIRECTOR, region, 9),
+        region_holder(Role.CHILD_SUPERVISOR, region, 9),
+        output_field=IntegerField(),
+    )
+
+
+def supervisor_of(region: str) -> Subquery:
+    """The township's child supervisor for a region, else the county's."""
+    return Coalesce(
+        region_holder(Role.CHILD_SUPERVISOR, region, 9),
+        region_holder(Role.CHILD_SUPERVISOR, region, 6),
+        output_field=IntegerField(),
+    )
+
+
+def rows(qs: QuerySet[Any], *, child: Any, due: Any, assignee: Any, source: Any) -> QuerySet[Any]:
+    """A generator's result in the engine's shape."""
+    return qs.annotate(
+        t_child=child,
+        t_due=ExpressionWrapper(due, output_field=DateField()),
+        t_assignee=Cast(assignee, IntegerField()) if assignee is not None else Cast(Value(None), IntegerField()),
+        t_source=Cast(source, IntegerField()) if source is not None else Cast(Value(None), IntegerField()),
+    ).values_list("t_child", "t_due", "t_assignee", "t_source")
+
+
+# --- The engine ---------------------------------------------------------------------------------
+
+
+@dataclass
+class KindResult:
+    created: int = 0
+    moved: int = 0
+    cancelled: int = 0
+
+
+def _due_sql(kind: TaskKind, today: date, child_ids: list[int] | None) -> tuple[str, list[Any]]:
+    sql, params = kind.generator(today, child_ids).query.sql_with_params()
+    return (
+        f"WITH due AS (SELECT DISTINCT ON (child_id) * FROM ({sql}) AS g"
+        f"(child_id, due_on, assignee_id, source_id) ORDER BY child_id, due_on)",
+        list(params),
+    )
+
+
+def plan_kind(
+    kind: TaskKind, *, today: date, lookahead: int, child_ids: list[int] | None = None
+) -> KindResult:
+    """Bring the tasks of one kind in line with the data: three statements."""
+    due_sql, due_params = _due_sql(kind, today, child_ids)
+    only = "AND t.child_id = ANY(%s)" if child_ids is not None else ""
+    only_params = [child_ids] if child_ids is not None else []
+    result = KindResult()
+    with connection.cursor() as cursor:
+        # Move: the pending task follows its due date and the person it now falls to.
+        cursor.execute(
+            f"""{due_sql}
+            UPDATE followups_task t SET due_on = due.due_on,
+                assignee_id = due.assignee_id,
+                source_id = due.source_id,
+                status = CASE WHEN due.due_on >= %s THEN 'open' ELSE t.status END,
+                escalated_at = CASE WHEN due.due_on >= %s THEN NULL ELSE t.escalated_at END,
+                escalated_to_id = CASE WHEN due.due_on >= %s THEN NULL ELSE t.escalated_to_id END
+            FROM due
+            WHERE t.kind = %s AND t.child_id = due.child_id AND t.status = ANY(%s)
+              AND (t.due_on <> due.due_on
+                   OR t.assignee_id IS DISTINCT FROM due.assignee_id
+                   OR t.source_id IS DISTINCT FROM due.source_id)
+              AND NOT EXISTS (SELECT 1 FROM followups_task x WHERE x.child_id = t.child_id
+                              AND x.kind = t.kind AND x.due_on = due.due_on AND x.id <> t.id)""",
+            [*due_params, today, today, today, kind.kind, PENDING],
+        )
+        result.moved = cursor.rowcount
+        # Cancel: pending tasks the data no longer asks for (child closed, plan ended).
+        cursor.execute(
+            f"""{due_sql}
+            UPDATE followups_task t SET status = 'cancelled', closed_at = now(),
+                closed_by_record = 'no longer due'
+            WHERE t.kind = %s AND t.status = ANY(%s) {only}
+              AND NOT EXISTS (SELECT 1 FROM due WHERE due.child_id = t.child_id)""",
+            [*due_params, kind.kind, PENDING, *only_params],
+        )
+        result.cancelled = cursor.rowcount
+        # Create: what falls due within the look-ahead, with its real (maybe past) due date.
+        cursor.execute(
+            f"""{due_sql}
+            INSERT INTO followups_task (child_id, kind, due_on, assignee_id, source_id, status,
+                created_at, closed_by_record)
+            SELECT due.child_id, %s, due.due_on, due.assignee_id, due.source_id,
+                CASE WHEN due.due_on < %s THEN 'overdue' ELSE 'open' END, now(), ''
+            FROM due
+            WHERE due.due_on <= %s::date + %s::integer
+              AND NOT EXISTS (SELECT 1 FROM followups_task t WHERE t.child_id = due.child_id
+                              AND t.kind = %s AND t.status = ANY(%s))
+            ON CONFLICT DO NOTHING""",
+            [*due_params, kind.kind, today, today, lookahead, kind.kind, PENDING],
+        )
+        result.created = cursor.rowcount
+    return result
+
+
+def plan_tasks(
+    *, today: date, child_ids: Iterable[int] | None = None, lookaheads: dict[str, int]
+) -> dict[str, KindResult]:
+    """Every registered kind, for all children or only `child_ids`."""
+    ids = None if child_ids is None else sorted(set(child_ids))
+    return {
+        k.kind: plan_kind(k, today=today, lookahead=lookaheads.get(k.kind, 14), child_ids=ids)
+        for k in task_kinds()
+    }
+
