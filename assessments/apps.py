@@ -9,7 +9,7 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("Assessments")
 
     def ready(self) -> None:
-        from assessments import file_integration, navigation
+        from assessments import file_integration, messages, navigation
         from assessments.selectors import register_scopes
         from assessments.services import latest_result_risks, open_alert_risks
         from cases.services.risk import register_risk_source
@@ -19,3 +19,4 @@ class AssessmentsConfig(AppConfig):
         register_risk_source(latest_result_risks)
         register_risk_source(open_alert_risks)
         navigation.register()
+        messages.register()

@@ -18,9 +18,9 @@ from cases.models import Child, Guardian, RiskLevel
 from cases.selectors.staff import care_team_users, responsible_staff
 from cases.services.risk import child_refresh_risk
 from core.access_log import access_record
-from core.jobs import enqueue
 from core.models import AccessEvent
 from core.notifications import notify
+from core.signals import child_record_saved
 from institutions.models import Membership, User
 from institutions.roles import Role
 
@@ -114,6 +114,13 @@ def assessment_submit(
             by=by,
         )
     child_refresh_risk(child=child)
+    child_record_saved.send(
+        sender=Assessment,
+        child_id=child.pk,
+        record_id=assessment.pk,
+        on=administered_on,
+        by=by,
+    )
     return assessment
 
 
@@ -211,19 +218,14 @@ def alert_raise(
 def _alert_tell(*, alert: Alert, by: User) -> None:
     """Notify the responsible people of a new alert, but not the one who raised it."""
     child = alert.child
-    link = reverse("assessments:alert_detail", args=[alert.pk])
-    text = _("Alert for %(record)s: %(reason)s. Please acknowledge.") % {
-        "record": child.record_number,
-        "reason": alert.get_reason_display(),
-    }
+    # E-mail and text messages go out as each recipient chose (followups.delivery).
     notify(
         recipients=[u for u in alert_recipients(child=child) if u.pk != by.pk],
         kind="alert",
-        text=text,
-        link=link,
+        link=reverse("assessments:alert_detail", args=[alert.pk]),
         child=child,
+        params={"alert": alert.pk, "reason": alert.reason},
     )
-    enqueue("assessments.send_alert_emails", alert.pk)
 
 
 def alerts_settle_corrected(*, original: Assessment, by: User, reason: str) -> None:
@@ -252,6 +254,7 @@ def alerts_settle_corrected(*, original: Assessment, by: User, reason: str) -> N
             child=alert.child,
             detail={"alert_closed": alert.pk, "outcome": Alert.Outcome.RESULT_CORRECTED},
         )
+        child_record_saved.send(sender=Alert, child_id=alert.child_id, record_id=alert.pk, by=by)
 
 
 # The outcomes a person chooses when closing an alert (the others are set by the system).
@@ -280,6 +283,7 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str, outcome: str) -> Ale
             detail={"alert_acknowledged": alert.pk, "outcome": outcome},
         )
         child_refresh_risk(child=alert.child)
+        child_record_saved.send(sender=Alert, child_id=alert.child_id, record_id=alert.pk, by=by)
     return alert
 
 

@@ -7,8 +7,9 @@ class CasesConfig(AppConfig):
     verbose_name = _("Children's files")
 
     def ready(self) -> None:
-        from cases import navigation
+        from cases import messages, navigation
         from cases.selectors.scope import register_scopes
 
         register_scopes()
         navigation.register()
+        messages.register()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config import env
@@ -234,7 +236,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Installed into django-celery-beat's tables when beat starts; administrators can pause them.
+# `manage.py run_scheduled_jobs` runs them in this order. README "Scheduled jobs" lists them.
 CELERY_BEAT_SCHEDULE = {
+    # Tasks made, moved and cancelled from the data; four times a day, cheap when nothing changed.
+    "followups-plan-tasks": {
+        "task": "followups.plan_tasks",
+        "schedule": crontab(minute=10, hour="1,7,13,19"),
+    },
+    # Overdue marked, escalations, one reminder message per person: each morning.
+    "followups-remind-and-escalate": {
+        "task": "followups.remind_and_escalate",
+        "schedule": crontab(minute=30, hour=7),
+    },
+    # E-mails and text messages of notifications sent, failed ones retried: every minute.
+    "followups-deliver-notifications": {
+        "task": "followups.deliver_notifications",
+        "schedule": 60.0,
+    },
+    # One message per person and channel gathering the day's notifications of who chose it.
+    "followups-send-digests": {
+        "task": "followups.send_digests",
+        "schedule": crontab(minute=0, hour=18),
+    },
     "referrals-expire-access": {"task": "referrals.expire_access", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
@@ -250,6 +273,11 @@ DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "xinqiao@localhost")
 SITE_URL = env.get_str("SITE_URL", "http://127.0.0.1:8000")
 if not PRODUCTION and not env.get_bool("EMAIL_SEND", False):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Text messages go through this gateway class (followups.sms.SmsGateway); the default one writes
+# them to the log. A site with a provider contract names its own class here.
+SMS_GATEWAY = env.get_str("SMS_GATEWAY", "followups.sms.LoggingSmsGateway")
+if not re.fullmatch(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*", SMS_GATEWAY):
+    raise ImproperlyConfigured(f"SMS_GATEWAY={SMS_GATEWAY!r} is not a dotted path to a class.")
 
 DEMO_PASSWORD = env.get_str("DEMO_PASSWORD", "demo-Pass-2026")
 
@@ -264,10 +292,6 @@ if PRODUCTION and (len(NATIONAL_ID_HASH_KEY) < 32 or not FIELD_ENCRYPTION_KEY):
         "NATIONAL_ID_HASH_KEY (32+ characters) and FIELD_ENCRYPTION_KEY (a Fernet key) must be "
         "set in production."
     )
-
-# Visits: the default interval between visits by risk level (until the scheduling issue's policy
-# replaces it). A flagged visit holds the child's risk through its alert, not for a fixed time.
-VISIT_INTERVAL_DAYS = {0: 90, 1: 90, 2: 30, 3: 14, 4: 7}
 
 # Referrals: how long a clinic keeps access after closing, and how long a referral may wait
 # for an answer by urgency before it is overdue.

@@ -9,6 +9,7 @@ from assessments.api import AssessmentViewSet
 from cases.api import ChildViewSet
 from dashboards import views as dashboard_views
 from followups.urls import activity_patterns
+from followups.views import notifications as notification_views
 from institutions.admin.passwords import PasswordSetDoneView, PasswordSetView
 from institutions.admin.site import site as admin_site
 from institutions.api import IsVerifiedStaff
@@ -37,7 +38,8 @@ urlpatterns = [
     path("accounts/set-password/<uidb64>/<token>/", PasswordSetView.as_view(), name="password_set"),
     path("accounts/two-factor/", two_factor_setup, name="two_factor_setup"),
     path("accounts/two-factor/verify/", two_factor_verify, name="two_factor_verify"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, which also keeps a signed-in user's language for their e-mails.
+    path("i18n/setlang/", notification_views.set_language, name="set_language"),
     path("children/", include("cases.urls")),
     path("", include("followups.urls")),
     path("assessments/", include("assessments.urls")),

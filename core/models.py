@@ -193,8 +193,10 @@ class Delivery(models.Model):
     status = models.CharField(
         _("result"), max_length=8, choices=Status.choices, default=Status.PENDING
     )
-    # A digest lists the notifications it carried.
-    digest_of = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # A digest (no single notification) lists the notifications it carried.
+    digest_of = ArrayField(
+        models.BigIntegerField(), verbose_name=_("digest of"), default=list, blank=True
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("queued"), auto_now_add=True)

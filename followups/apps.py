@@ -10,15 +10,24 @@ class FollowupsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.signals import child_record_saved
-        from followups import generators, navigation
+        from followups import (  # noqa: F401 (the admin modules register on import)
+            delivery_admin,
+            generators,
+            messages,
+            navigation,
+            policy_admin,
+        )
         from followups.file_integration import activities as activities_file
+        from followups.file_integration import plans as plans_file
         from followups.file_integration import visits as visits_file
         from followups.selectors import register_scopes
         from followups.services.schedule import on_child_record_saved
 
         visits_file.register()
         activities_file.register()
+        plans_file.register()
         register_scopes()
         navigation.register()
+        messages.register()
         generators.register()
         child_record_saved.connect(on_child_record_saved, dispatch_uid="followups.tasks")

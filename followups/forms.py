@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext  # the activity form's messages, when raised
 from django.utils.translation import gettext_lazy as _
 
+from core.models import NotificationPreference
 from followups.activities import (
     MAX_ATTENDEES,
     activity_agencies_for,
@@ -63,11 +64,13 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str = "", **kwargs: Any) -> None:
+        # `kind` preselects the kind a task asks for (the work list's one tap); anything else
+        # keeps the home visit.
         kwargs.setdefault(
             "initial",
             {
-                "kind": Visit.Kind.HOME_VISIT,
+                "kind": kind if kind in Visit.Kind.values else Visit.Kind.HOME_VISIT,
                 "visited_on": timezone.localdate(),
                 "present": [Visit.Present.CHILD, Visit.Present.GUARDIAN],
                 "mood": Visit.Mood.CALM,
@@ -211,3 +214,12 @@ class ActivityForm(BootstrapFormMixin, forms.Form):
                 )
             data["attendees"] = attendees
         return data
+
+
+class NotificationPreferenceForm(BootstrapFormMixin, forms.ModelForm):
+    """How a user is told: the language of messages, and the channels besides the app."""
+
+    class Meta:
+        model = NotificationPreference
+        fields = ["language", "by_email", "by_sms", "daily_digest"]
+        widgets = {"language": forms.RadioSelect}

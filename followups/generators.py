@@ -44,7 +44,7 @@ TeamRole = CareTeamMember.TeamRole
 
 
 def _active_children(child_ids: list[int] | None) -> QuerySet[Child]:
-    qs = Child.objects.filter(status=Child.Status.ACTIVE)
+    qs = Child.objects.filter(status=Child.Status.ACTIVE).order_by()
     return qs if child_ids is None else qs.filter(pk__in=child_ids)
 
 
@@ -74,9 +74,7 @@ def home_visits_due(today: date, child_ids: list[int] | None) -> QuerySet[Any]:
         output_field=IntegerField(),
     )
     last = _last(Visit, "visited_on", kind=Visit.Kind.HOME_VISIT)
-    due = Coalesce(
-        plus_days(last, Coalesce(interval, Value(FALLBACK_VISIT_DAYS))), created_on()
-    )
+    due = Coalesce(plus_days(last, Coalesce(interval, Value(FALLBACK_VISIT_DAYS))), created_on())
     return rows(
         _active_children(child_ids),
         child=F("pk"),

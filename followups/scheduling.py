@@ -120,7 +120,9 @@ def region_holder(role: str, region: str, digits: int | None = None) -> Subquery
     )
 
 
-def responsible_person(*team_roles: str, region: str = "residence_region_id", child: str = "pk"):
+def responsible_person(
+    *team_roles: str, region: str = "residence_region_id", child: str = "pk"
+) -> Coalesce:
     """Who a child's task falls to: the care team's member in the first of `team_roles` that
     has one, else the village's child director, else the township's, else (nobody serving the
     village) the township's child supervisor, who sees it as theirs to hand on."""
@@ -133,7 +135,7 @@ def responsible_person(*team_roles: str, region: str = "residence_region_id", ch
     )
 
 
-def supervisor_of(region: str) -> Subquery:
+def supervisor_of(region: str) -> Coalesce:
     """The township's child supervisor for a region, else the county's."""
     return Coalesce(
         region_holder(Role.CHILD_SUPERVISOR, region, 9),
@@ -147,8 +149,12 @@ def rows(qs: QuerySet[Any], *, child: Any, due: Any, assignee: Any, source: Any)
     return qs.annotate(
         t_child=child,
         t_due=ExpressionWrapper(due, output_field=DateField()),
-        t_assignee=Cast(assignee, IntegerField()) if assignee is not None else Cast(Value(None), IntegerField()),
-        t_source=Cast(source, IntegerField()) if source is not None else Cast(Value(None), IntegerField()),
+        t_assignee=Cast(assignee, IntegerField())
+        if assignee is not None
+        else Cast(Value(None), IntegerField()),
+        t_source=Cast(source, IntegerField())
+        if source is not None
+        else Cast(Value(None), IntegerField()),
     ).values_list("t_child", "t_due", "t_assignee", "t_source")
 
 
@@ -164,9 +170,10 @@ class KindResult:
 
 def _due_sql(kind: TaskKind, today: date, child_ids: list[int] | None) -> tuple[str, list[Any]]:
     sql, params = kind.generator(today, child_ids).query.sql_with_params()
+    # The generator's SQL is Django's compilation of a queryset; values stay parameters.
+    due = f"WITH due AS (SELECT DISTINCT ON (child_id) * FROM ({sql}) AS g"  # noqa: S608
     return (
-        f"WITH due AS (SELECT DISTINCT ON (child_id) * FROM ({sql}) AS g"
-        f"(child_id, due_on, assignee_id, source_id) ORDER BY child_id, due_on)",
+        due + "(child_id, due_on, assignee_id, source_id) ORDER BY child_id, due_on)",
         list(params),
     )
 
@@ -186,7 +193,8 @@ def plan_kind(
             UPDATE followups_task t SET due_on = due.due_on,
                 assignee_id = due.assignee_id,
                 source_id = due.source_id,
-                status = CASE WHEN due.due_on >= %s THEN 'open' ELSE t.status END,
+                status = CASE WHEN due.due_on >= %s THEN 'open'
+                              WHEN t.status = 'open' THEN 'overdue' ELSE t.status END,
                 escalated_at = CASE WHEN due.due_on >= %s THEN NULL ELSE t.escalated_at END,
                 escalated_to_id = CASE WHEN due.due_on >= %s THEN NULL ELSE t.escalated_to_id END
             FROM due
@@ -195,7 +203,7 @@ def plan_kind(
                    OR t.assignee_id IS DISTINCT FROM due.assignee_id
                    OR t.source_id IS DISTINCT FROM due.source_id)
               AND NOT EXISTS (SELECT 1 FROM followups_task x WHERE x.child_id = t.child_id
-                              AND x.kind = t.kind AND x.due_on = due.due_on AND x.id <> t.id)""",
+                              AND x.kind = t.kind AND x.due_on = due.due_on AND x.id <> t.id)""",  # noqa: S608
             [*due_params, today, today, today, kind.kind, PENDING],
         )
         result.moved = cursor.rowcount
@@ -205,11 +213,13 @@ def plan_kind(
             UPDATE followups_task t SET status = 'cancelled', closed_at = now(),
                 closed_by_record = 'no longer due'
             WHERE t.kind = %s AND t.status = ANY(%s) {only}
-              AND NOT EXISTS (SELECT 1 FROM due WHERE due.child_id = t.child_id)""",
+              AND NOT EXISTS (SELECT 1 FROM due WHERE due.child_id = t.child_id)""",  # noqa: S608
             [*due_params, kind.kind, PENDING, *only_params],
         )
         result.cancelled = cursor.rowcount
-        # Create: what falls due within the look-ahead, with its real (maybe past) due date.
+        # Create: what falls due within the look-ahead, with its real (maybe past) due date. A
+        # task cancelled on that date comes back (a plan ended and made again the same day); a
+        # task done on that date stays done (a review that set no new date is not due twice).
         cursor.execute(
             f"""{due_sql}
             INSERT INTO followups_task (child_id, kind, due_on, assignee_id, source_id, status,
@@ -220,7 +230,11 @@ def plan_kind(
             WHERE due.due_on <= %s::date + %s::integer
               AND NOT EXISTS (SELECT 1 FROM followups_task t WHERE t.child_id = due.child_id
                               AND t.kind = %s AND t.status = ANY(%s))
-            ON CONFLICT DO NOTHING""",
+            ON CONFLICT ON CONSTRAINT task_once DO UPDATE SET status = EXCLUDED.status,
+                assignee_id = EXCLUDED.assignee_id, source_id = EXCLUDED.source_id,
+                created_at = now(), closed_at = NULL, closed_by_record = '',
+                reminded_on = NULL, escalated_at = NULL, escalated_to_id = NULL
+            WHERE followups_task.status = 'cancelled'""",  # noqa: S608
             [*due_params, kind.kind, today, today, lookahead, kind.kind, PENDING],
         )
         result.created = cursor.rowcount
@@ -236,4 +250,3 @@ def plan_tasks(
         k.kind: plan_kind(k, today=today, lookahead=lookaheads.get(k.kind, 14), child_ids=ids)
         for k in task_kinds()
     }
-

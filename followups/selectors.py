@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
-    Case,
-    DateField,
-    DateTimeField,
+    BooleanField,
+    Count,
     ExpressionWrapper,
-    F,
     IntegerField,
-    OuterRef,
+    Min,
+    Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
+    Window,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from assessments.models import Alert
-from cases.models import Child
-from cases.selectors.scope import child_scope_q, children_visible_to, register_child_related
+from cases.selectors.scope import child_scope_q, register_child_related
 from core.access import register
 from core.models import AccessEvent
 from followups.activities import activity_scope_q
-from followups.models import Activity, ActivityAttendance, Visit
+from followups.models import Activity, ActivityAttendance, FollowupPlan, Task, Visit
 from institutions.models import User
 
 
@@ -37,41 +35,6 @@ def visits_visible_to(user: User | AnonymousUser) -> QuerySet[Visit]:
     """Visits to the children `user` may see."""
     return Visit.objects.filter(child_scope_q(user, via="child__")).select_related(
         "child", "visitor"
-    )
-
-
-def visits_due(*, user: User, limit: int = 20) -> QuerySet[Child]:
-    """Active children in scope by when their next visit is due, soonest (most overdue) first.
-
-    Due = last visit + the default interval for the child's risk level; a child never visited
-    is due from the day the file was opened. One query, bounded by `limit`.
-    """
-    last_visit = (
-        Visit.objects.filter(child=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
-    )
-    interval = Case(
-        *[
-            When(risk_level=level, then=Value(timedelta(days=days)))
-            for level, days in settings.VISIT_INTERVAL_DAYS.items()
-        ],
-        default=Value(timedelta(days=90)),
-    )
-    return (
-        children_visible_to(user)
-        .filter(status=Child.Status.ACTIVE)
-        .annotate(last_visit=Subquery(last_visit, output_field=DateField()))
-        .annotate(
-            due_on=Cast(
-                Coalesce(
-                    ExpressionWrapper(F("last_visit") + interval, output_field=DateTimeField()),
-                    Cast(TruncDate("created_at"), DateTimeField()),
-                ),
-                DateField(),
-            )
-        )
-        .filter(due_on__lte=timezone.localdate() + timedelta(days=7))
-        .select_related("residence_region")
-        .order_by("due_on", "id")[:limit]
     )
 
 
@@ -84,6 +47,88 @@ def flagged_visits_to_review(*, user: User, limit: int = 20) -> QuerySet[Visit]:
         .filter(flagged=True, reviewed_at__isnull=True)
         .order_by("created_at", "id")[:limit]
     )
+
+
+# --- Work lists: the tasks the scheduler made, for the person they fall to and their supervisor
+
+# How many of a person's tasks the home page shows; the rest are a tap away on /tasks/.
+HOME_TASKS = 20
+
+
+def tasks_visible_to(user: User | AnonymousUser) -> QuerySet[Task]:
+    """Tasks about the children `user` may see (a task assigned to someone who has since lost
+    the child, until the scheduler hands it on, is not shown to them)."""
+    return Task.objects.filter(child_scope_q(user, via="child__"))
+
+
+def _is_overdue(today: date) -> ExpressionWrapper:
+    return ExpressionWrapper(Q(due_on__lt=today), output_field=BooleanField())
+
+
+def my_tasks(user: User | AnonymousUser, *, today: date | None = None) -> QuerySet[Task]:
+    """The user's tasks still to do, about children in their scope: overdue first, then by the
+    child's risk (crisis first), then the soonest due; each row knows `is_overdue`."""
+    if not user.is_authenticated:
+        return Task.objects.none()
+    today = today or timezone.localdate()
+    return (
+        tasks_visible_to(user)
+        .filter(assignee_id=user.pk, status__in=Task.PENDING)
+        .annotate(is_overdue=_is_overdue(today))
+        .select_related("child")
+        .order_by("-is_overdue", "-child__risk_level", "due_on", "id")
+    )
+
+
+def my_tasks_first(
+    user: User | AnonymousUser, *, limit: int = HOME_TASKS, today: date | None = None
+) -> tuple[Sequence[Task], int]:
+    """The first `limit` of `my_tasks` and how many there are in all, in one query."""
+    rows = list(my_tasks(user, today=today).annotate(total=Window(Count("pk")))[:limit])
+    return rows, int(getattr(rows[0], "total", 0)) if rows else 0
+
+
+@dataclass(frozen=True)
+class TeamOverdue:
+    """A supervisor's view of the overdue tasks of the children they oversee: one row per
+    person they fall to (`by_person`: dicts of assignee_id, assignee__display_name,
+    assignee__username, tasks, oldest, to_me; assignee_id None for tasks nobody holds) and the
+    tasks escalated to the supervisor themself."""
+
+    by_person: QuerySet[Any]
+    escalated_to_me: QuerySet[Task]
+
+
+SUPERVISE_TASKS = "followups.review_visit"
+
+
+def team_overdue_by_person(user: User, *, today: date | None = None) -> TeamOverdue:
+    """For supervisors (who review flagged visits): the overdue and escalated tasks of children
+    in their scope by person, most first; and those escalated to them, highest risk first.
+    Nothing for anyone else. Each part is one query."""
+    if not user.is_authenticated or not user.has_perm(SUPERVISE_TASKS):
+        return TeamOverdue(Task.objects.none().values("assignee_id"), Task.objects.none())
+    today = today or timezone.localdate()
+    overdue = tasks_visible_to(user).filter(
+        Q(due_on__lt=today) | Q(status=Task.Status.ESCALATED), status__in=Task.PENDING
+    )
+    by_person = (
+        overdue.order_by()
+        .values("assignee_id", "assignee__display_name", "assignee__username")
+        .annotate(
+            tasks=Count("pk"),
+            oldest=Min("due_on"),
+            to_me=Count("pk", filter=Q(escalated_to_id=user.pk)),
+        )
+        .order_by("-tasks", "oldest", "assignee_id")
+    )
+    escalated = (
+        overdue.filter(status=Task.Status.ESCALATED, escalated_to_id=user.pk)
+        .annotate(is_overdue=_is_overdue(today))
+        .select_related("child", "assignee")
+        .order_by("-child__risk_level", "due_on", "id")
+    )
+    return TeamOverdue(by_person, escalated)
 
 
 def alert_visits(*, alert: Alert) -> QuerySet[Visit]:
@@ -108,4 +153,6 @@ def register_scopes() -> None:
     is scoped by its organiser, region and attendees, and holds no one child's data."""
     register_child_related(Visit)
     register_child_related(ActivityAttendance)
+    register_child_related(FollowupPlan)
+    register_child_related(Task)
     register(Activity, q=activity_scope_q, child_id=None)

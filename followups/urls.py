@@ -4,15 +4,30 @@ config/urls.py."""
 
 from django.urls import path
 
-from followups.views import activities, notifications, visits
+from followups.views import activities, notifications, plans, tasks, visits
 
 app_name = "followups"
 
 urlpatterns = [
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notification_read, name="notification_read"),
+    path(
+        "notifications/settings/",
+        notifications.notification_settings,
+        name="notification_settings",
+    ),
+    path("tasks/", tasks.MyTaskListView.as_view(), name="my_tasks"),
+    path("tasks/team/", tasks.TeamTaskView.as_view(), name="team_tasks"),
     path("visits/new/<int:pk>/", visits.VisitCreateView.as_view(), name="visit_create"),
     path("visits/<int:pk>/", visits.VisitDetailView.as_view(), name="visit_detail"),
+    path("followup-plans/<int:pk>/", plans.PlanDetailView.as_view(), name="plan_detail"),
+    path("followup-plans/<int:pk>/pair/", plans.PlanPairView.as_view(), name="plan_pair"),
+    path("followup-plans/<int:pk>/end/", plans.PlanEndView.as_view(), name="plan_end"),
+    path(
+        "children/<int:pk>/followup-plans/new/",
+        plans.PlanCreateView.as_view(),
+        name="plan_create",
+    ),
 ]
 
 # Psycho-education activities: config/urls.py includes these as (activity_patterns, "activities").

@@ -205,6 +205,16 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
                 "assessments.view_reassessmentpolicy",
                 "assessments.add_reassessmentpolicy",
                 "assessments.change_reassessmentpolicy",
+                # The delivery log of notifications: failed sends are shown to this role.
+                "core.view_delivery",
+                "followups.view_visitpolicy",
+                "followups.add_visitpolicy",
+                "followups.change_visitpolicy",
+                "followups.view_followupschedule",
+                "followups.add_followupschedule",
+                "followups.change_followupschedule",
+                "followups.view_taskpolicy",
+                "followups.change_taskpolicy",
             }
         ),
         requires_two_factor=True,

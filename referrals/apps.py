@@ -9,10 +9,12 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self) -> None:
-        from referrals import file_integration, navigation, scheduling
+        from referrals import file_integration, messages, navigation, plan_source, scheduling
         from referrals.selectors import register_scopes
 
         file_integration.register()
         scheduling.register()
         register_scopes()
         navigation.register()
+        plan_source.register()
+        messages.register()

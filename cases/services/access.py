@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from cases.models import AccessRequest, Child, ChildAccessGrant, EmergencyAccess
 from cases.selectors.staff import responsible_staff
@@ -112,10 +111,9 @@ def access_request_create(*, child: Child, by: User, reason: str) -> AccessReque
     notify(
         recipients=responsible_staff(region_code=child.residence_region_id),
         kind="access_request",
-        text=_("%(user)s asks for access to the file %(record)s.")
-        % {"user": by, "record": child.record_number},
         link=reverse("cases:access_requests"),
         child=child,
+        params={"user": str(by), "request": request.pk},
     )
     return request
 
@@ -143,16 +141,18 @@ def access_request_decide(
             source_id=locked.pk,
             by=by,
         )
-        text = _("Your request for access to %(record)s was approved.")
+        kind = "access_request_approved"
         link = reverse("cases:child_detail", args=[child.pk])
     else:
-        text = _("Your request for access to %(record)s was declined.")
+        kind = "access_request_declined"
         link = ""
+    # The child is named as the asker may see them: masked when the request was declined.
     notify(
         recipients=[locked.requested_by],
-        kind="access_request_decided",
-        text=text % {"record": child.record_number},
+        kind=kind,
         link=link,
+        child=child,
+        params={"request": locked.pk},
     )
     return locked
 
@@ -219,10 +219,9 @@ def emergency_access_open(
     notify(
         recipients=emergency_reviewers(child=child),
         kind="emergency_access",
-        text=_("%(user)s opened the file %(record)s in an emergency: please review it.")
-        % {"user": by, "record": child.record_number},
         link=reverse("cases:emergency_reviews"),
         child=child,
+        params={"user": str(by), "emergency_access": access.pk},
     )
     return access
 

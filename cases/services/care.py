@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from cases.models import CarePlan, CarePlanReview, CareTeamMember, Child, ChildAccessGrant
 from cases.services.access import grant_open
@@ -15,6 +14,7 @@ from cases.services.child import EditConflict, end_team_membership
 from core.access_log import access_record
 from core.models import AccessEvent
 from core.notifications import notify
+from core.signals import child_record_saved
 from institutions.models import User
 from institutions.roles import Level
 
@@ -49,10 +49,9 @@ def care_team_add(
         notify(
             recipients=[user] if user.pk != by.pk else [],
             kind="care_team_added",
-            text=_("You were added to the care team of %(record)s as %(role)s.")
-            % {"record": child.record_number, "role": member.get_team_role_display()},
             link=reverse("cases:child_detail", args=[child.pk]),
             child=child,
+            params={"team_role": team_role},
         )
     access_record(
         user=by,
@@ -60,6 +59,7 @@ def care_team_add(
         child=child,
         detail={"care_team_added": member.pk, "role": team_role},
     )
+    child_record_saved.send(sender=CareTeamMember, child_id=child.pk, by=by)
     return member
 
 
@@ -74,6 +74,8 @@ def care_team_remove(*, member: CareTeamMember, by: User) -> CareTeamMember:
             child=member.child,
             detail={"care_team_removed": member.pk},
         )
+        # Tasks that fell to the member go to whoever the child's tasks fall to now.
+        child_record_saved.send(sender=CareTeamMember, child_id=member.child_id, by=by)
     return member
 
 
@@ -96,6 +98,7 @@ def care_plan_create(
     access_record(
         user=by, action=AccessEvent.Action.CHANGE, child=child, detail={"care_plan": plan.pk}
     )
+    child_record_saved.send(sender=CarePlan, child_id=child.pk, record_id=plan.pk, by=by)
     return plan
 
 
@@ -145,5 +148,8 @@ def care_plan_review(
         action=AccessEvent.Action.CHANGE,
         child=plan.child,
         detail={"care_plan_review": review.pk},
+    )
+    child_record_saved.send(
+        sender=CarePlanReview, child_id=plan.child_id, record_id=review.pk, on=reviewed_on, by=by
     )
     return review

@@ -9,7 +9,6 @@ from django.db import connection, transaction
 from django.db.models import F, Model
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from cases.identity import name_key, protect_national_id
 from cases.models import CareTeamMember, Child, ChildAccessGrant, Handover
@@ -19,6 +18,7 @@ from cases.snapshots import file_snapshot
 from core.access_log import access_record
 from core.models import AccessEvent
 from core.notifications import notify
+from core.signals import child_record_saved
 from core.versioning import EditConflict as EditConflict  # the views' name for it
 from core.versioning import update_if_version
 from institutions.models import Institution, Region, User
@@ -136,7 +136,7 @@ def child_update(
         values["name_pinyin"] = name_key(values["name"])
     if national_id is not None:
         values.update(protect_national_id(national_id))
-    return save_if_unchanged(
+    saved = save_if_unchanged(
         instance=child,
         expected_version=expected_version,
         values=values,
@@ -144,30 +144,36 @@ def child_update(
         request=request,
         detail={"fields": sorted(set(values) - {"name_pinyin"})},
     )
+    child_record_saved.send(sender=Child, child_id=child.pk, by=by)
+    return saved
 
 
 @transaction.atomic
 def child_close(*, child: Child, reason: str, expected_version: int, by: User) -> Child:
     """Close a file with a reason; it stays, with its history, and can be found and reopened."""
-    return save_if_unchanged(
+    closed = save_if_unchanged(
         instance=child,
         expected_version=expected_version,
         values={"status": Child.Status.CLOSED, "status_reason": reason},
         by=by,
         detail={"closed": reason},
     )
+    child_record_saved.send(sender=Child, child_id=child.pk, by=by)
+    return closed
 
 
 @transaction.atomic
 def child_reopen(*, child: Child, expected_version: int, by: User) -> Child:
     """Reopen a closed file."""
-    return save_if_unchanged(
+    reopened = save_if_unchanged(
         instance=child,
         expected_version=expected_version,
         values={"status": Child.Status.ACTIVE, "status_reason": ""},
         by=by,
         detail={"reopened": True},
     )
+    child_record_saved.send(sender=Child, child_id=child.pk, by=by)
+    return reopened
 
 
 @dataclass(frozen=True)
@@ -232,10 +238,9 @@ def child_handover(
     notify(
         recipients=[user for user in recipients if user.pk != by.pk],
         kind="handover",
-        text=_("%(record)s has moved to %(region)s and was handed over to you.")
-        % {"record": locked.record_number, "region": target.region.name},
         link=reverse("cases:child_detail", args=[locked.pk]),
         child=locked,
+        params={"region": target.region.name, "handover": handover.pk},
     )
     access_record(
         user=by,
@@ -243,6 +248,8 @@ def child_handover(
         child=locked,
         detail={"handover": handover.pk, "to_region": target.region.code},
     )
+    # The child's open tasks move to the receiving side's people.
+    child_record_saved.send(sender=Child, child_id=locked.pk, by=by)
     return handover
 
 

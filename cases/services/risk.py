@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from django.utils import timezone
 
 from cases.models import Child, RiskLevel
+from core.signals import child_record_saved
 
 RiskSource = Callable[[Child], Iterable[int]]
 
@@ -27,4 +28,6 @@ def child_refresh_risk(*, child: Child) -> int:
     if risk != child.risk_level:
         Child.objects.filter(pk=child.pk).update(risk_level=risk, risk_updated_at=timezone.now())
         child.risk_level = risk
+        # Intervals depend on risk: the child's open tasks move.
+        child_record_saved.send(sender=Child, child_id=child.pk, by=None)
     return risk

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('channel', models.CharField(choices=[('in_app', 'In the app'), ('email', 'E-mail'), ('sms', 'Text message')], max_length=8, verbose_name='channel')),
                 ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('sent', 'Sent'), ('failed', 'Failed'), ('digest', 'Waiting for the daily digest')], default='pending', max_length=8, verbose_name='result')),
-                ('digest_of', django.contrib.postgres.fields.ArrayField(base_field=models.BigIntegerField(), blank=True, default=list, size=None)),
+                ('digest_of', django.contrib.postgres.fields.ArrayField(base_field=models.BigIntegerField(), blank=True, default=list, size=None, verbose_name='digest of')),
                 ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
                 ('last_error', models.CharField(blank=True, max_length=300, verbose_name='last error')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='queued')),

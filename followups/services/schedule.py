@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core.notifications import notify
+from core.notifications import notify_each
 from followups.models import Task, TaskPolicy
 from followups.scheduling import PENDING, KindResult, plan_tasks
 from institutions.models import User
@@ -47,14 +47,35 @@ def tasks_plan(*, today: date, child_ids: Iterable[int] | None = None) -> dict[s
         return plan_tasks(today=today, child_ids=child_ids, lookaheads=lookaheads())
 
 
-def tasks_fulfil(*, child_id: int, kind: str, record: str, today: date | None = None) -> int:
-    """Close the child's pending task of `kind` as done by `record` ("visit:12"), then plan the
-    child's tasks again (the next one falls due from this record)."""
+def tasks_fulfil(
+    *, child_id: int, kind: str, record: str, on: date | None = None, today: date | None = None
+) -> int:
+    """Close the child's pending task of `kind` as done by `record` ("visit:12", dated `on`),
+    then plan the child's tasks again (the next one falls due from this record).
+
+    A record dated before the task was due fulfils it early: the task moves to the record's
+    date as it closes, so the next one (due from the record) has a date of its own. A second
+    record of the same day leaves the next task open: that day's task is already done."""
     today = today or timezone.localdate()
     with transaction.atomic():
-        done = Task.objects.filter(child_id=child_id, kind=kind, status__in=PENDING).update(
-            status=Task.Status.DONE, closed_at=timezone.now(), closed_by_record=record[:60]
+        task = (
+            Task.objects.select_for_update()
+            .filter(child_id=child_id, kind=kind, status__in=PENDING)
+            .first()
         )
+        done = 0
+        if task is not None:
+            due = min(task.due_on, on) if on else task.due_on
+            same_day = Task.objects.filter(child_id=child_id, kind=kind, due_on=due).exclude(
+                pk=task.pk
+            )
+            if not same_day.exists():
+                done = Task.objects.filter(pk=task.pk).update(
+                    status=Task.Status.DONE,
+                    due_on=due,
+                    closed_at=timezone.now(),
+                    closed_by_record=record[:60],
+                )
         tasks_plan(today=today, child_ids=[child_id])
     return done
 
@@ -94,18 +115,18 @@ def tasks_escalate(*, today: date) -> dict[int, int]:
                   AND t.due_on + p.escalate_after_days <= %s
                 RETURNING t.escalated_to_id)
             SELECT escalated_to_id, count(*) FROM e
-            WHERE escalated_to_id IS NOT NULL GROUP BY escalated_to_id""",
+            WHERE escalated_to_id IS NOT NULL GROUP BY escalated_to_id""",  # noqa: S608
             ["child_supervisor", "child_supervisor", "agency_supervisor", today],
         )
         counts = dict(cursor.fetchall())
-    supervisors = User.objects.filter(pk__in=list(counts), is_active=True)
-    for supervisor in supervisors:
-        notify(
-            recipients=[supervisor],
-            kind="tasks_escalated",
-            params={"count": counts[supervisor.pk]},
-            link=reverse("followups:team_tasks"),
-        )
+    notify_each(
+        messages=[
+            (supervisor, {"count": counts[supervisor.pk]})
+            for supervisor in User.objects.filter(pk__in=list(counts), is_active=True)
+        ],
+        kind="tasks_escalated",
+        link=reverse("followups:team_tasks"),
+    )
     return counts
 
 
@@ -133,31 +154,30 @@ def tasks_remind(*, today: date) -> dict[int, tuple[int, int, int]]:
             [today, PENDING, today, today, today, today, today, today],
         )
         counts = {row[0]: (row[1], row[2], row[3]) for row in cursor.fetchall()}
-    for user in User.objects.filter(pk__in=list(counts), is_active=True):
-        overdue, due_today, soon = counts[user.pk]
-        notify(
-            recipients=[user],
-            kind="tasks_due",
-            params={"overdue": overdue, "today": due_today, "soon": soon},
-            link=reverse("followups:my_tasks"),
-        )
+    notify_each(
+        messages=[
+            (user, dict(zip(("overdue", "today", "soon"), counts[user.pk], strict=True)))
+            for user in User.objects.filter(pk__in=list(counts), is_active=True)
+        ],
+        kind="tasks_due",
+        link=reverse("followups:my_tasks"),
+    )
     return counts
 
 
-def tasks_reassign(*, child_id: int, today: date | None = None) -> None:
-    """After a hand-over: the child's pending tasks go to the receiving side's people (the
-    planning step resolves the assignee anew)."""
-    tasks_plan(today=today or timezone.localdate(), child_ids=[child_id])
-
-
-def on_child_record_saved(sender: Any, *, child_id: int, record_id: int | None = None, **_: Any):
+def on_child_record_saved(
+    sender: Any,
+    *,
+    child_id: int,
+    record_id: int | None = None,
+    on: date | None = None,
+    **_: Any,
+) -> None:
     """The receiver of `core.signals.child_record_saved`: close what the record fulfils and
     move the child's other tasks."""
     label = f"{sender._meta.app_label}.{sender.__name__}"
     kind = FULFILS.get(label)
     if kind is not None and record_id is not None:
-        tasks_fulfil(
-            child_id=child_id, kind=kind, record=f"{sender._meta.model_name}:{record_id}"
-        )
+        tasks_fulfil(child_id=child_id, kind=kind, record=f"{sender._meta.model_name}:{record_id}")
     else:
         tasks_plan(today=timezone.localdate(), child_ids=[child_id])

@@ -7,7 +7,6 @@ from typing import Any
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from assessments.models import Alert
 from assessments.services import alert_raise
@@ -18,6 +17,7 @@ from core.access_log import access_record
 from core.models import AccessEvent
 from core.notifications import notify
 from followups.models import Visit
+from followups.services.schedule import VISIT_FULFILS, tasks_fulfil
 from institutions.models import User
 from institutions.roles import Role
 
@@ -45,6 +45,9 @@ def visit_record(*, child: Any, data: dict[str, Any], by: User) -> Any:
     if flagged:
         detail["alert"] = visit_flag_alert(visit=visit, by=by).pk
     access_record(user=by, action=AccessEvent.Action.CHANGE, child=child, detail=detail)
+    kind = VISIT_FULFILS.get(visit.kind)
+    if kind is not None:
+        tasks_fulfil(child_id=child.pk, kind=kind, record=f"visit:{visit.pk}", on=visit.visited_on)
     return visit
 
 
@@ -73,17 +76,17 @@ def visit_flag_alert(*, visit: Visit, by: User) -> Alert:
         notify(
             recipients=[u for u in [*care_team_users(child=child), *supervisors] if u.pk != by.pk],
             kind="flagged_visit",
-            text=_("A visit to %(record)s found a serious concern: please review it.")
-            % {"record": child.record_number},
             link=reverse("followups:visit_detail", args=[visit.pk]),
             child=child,
+            params={"visit": visit.pk},
         )
     return alert
 
 
 @transaction.atomic
 def visit_review(*, visit: Any, by: User, note: str) -> Any:
-    """A supervisor's review of a flagged visit, with a note; the first review stands."""
+    """A supervisor's review of a flagged visit, with a note; the first review stands. The
+    visitor is told (the note itself stays in the app, on the visit)."""
     updated = Visit.objects.filter(pk=visit.pk, reviewed_at__isnull=True).update(
         reviewed_by=by, reviewed_at=timezone.now(), review_note=note
     )
@@ -94,5 +97,12 @@ def visit_review(*, visit: Any, by: User, note: str) -> Any:
             action=AccessEvent.Action.CHANGE,
             child=visit.child,
             detail={"visit_reviewed": visit.pk},
+        )
+        notify(
+            recipients=[visit.visitor] if visit.visitor_id != by.pk else [],
+            kind="visit_reviewed",
+            link=reverse("followups:visit_detail", args=[visit.pk]),
+            child=visit.child,
+            params={"visit": visit.pk, "user": str(by)},
         )
     return visit

@@ -33,7 +33,8 @@ class VisitCreateView(SubmitOnceMixin, ScopedViewMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         child = self.object
-        return render(request, self.template_name, {"form": VisitForm(), "child": child})
+        form = VisitForm(kind=request.GET.get("kind", ""))
+        return render(request, self.template_name, {"form": form, "child": child})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)

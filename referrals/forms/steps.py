@@ -14,7 +14,12 @@ from institutions.forms import BootstrapFormMixin
 from institutions.models import User
 from referrals.forms.consent import ConsentFieldsMixin
 from referrals.models import Referral
-from referrals.services.lifecycle import FOLLOWUP_BY_CHOICES, FOLLOWUP_DAYS, FOLLOWUP_WEEKS
+from referrals.services.lifecycle import (
+    FOLLOWUP_BY_CHOICES,
+    FOLLOWUP_DAYS,
+    FOLLOWUP_WEEKS,
+    followup_settled,
+)
 from referrals.services.transitions import referral_last_step
 
 
@@ -63,6 +68,27 @@ class NoteForm(StepForm):
     note = forms.CharField(
         label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class CloseForm(NoteForm):
+    """Closing. After a discharge with no follow-up plan yet, the person closing may say why no
+    follow-up is needed instead (the service refuses to close otherwise)."""
+
+    no_followup_reason = forms.CharField(
+        label=_("No follow-up needed because…"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "The child was discharged and has no follow-up plan yet. Make the plan from the "
+            "referral's page, or say here why none is needed."
+        ),
+    )
+
+    def __init__(self, *args: Any, referral: Referral, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, referral=referral, user=user, **kwargs)
+        if not referral.discharged_at or followup_settled(referral):
+            del self.fields["no_followup_reason"]
 
 
 class ReasonForm(StepForm):

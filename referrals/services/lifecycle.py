@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +15,9 @@ from cases.models import CareTeamMember, ChildAccessGrant
 from cases.selectors.staff import staff_of
 from cases.services.access import grants_expire_source
 from core.notifications import notify
+from followups.models import FollowupPlan, Task
+from followups.services.plans import plan_from_discharge
+from followups.services.schedule import tasks_fulfil, tasks_plan
 from institutions.models import User
 from referrals.models import Referral
 from referrals.selectors import access_days_after_close
@@ -26,6 +30,15 @@ FOLLOWUP_BY_CHOICES = [
     for value, label in CareTeamMember.TeamRole.choices
     if value != CareTeamMember.TeamRole.PEER_PARTNER
 ]
+
+
+def _answered(locked: Referral) -> None:
+    """The clinic answered: the sender's "referral unanswered" task is done."""
+    tasks_fulfil(
+        child_id=locked.child_id,
+        kind=Task.Kind.REFERRAL_UNANSWERED,
+        record=f"referral:{locked.pk}",
+    )
 
 
 @transaction.atomic
@@ -44,12 +57,11 @@ def referral_withdraw(*, referral: Referral, by: User, reason: str) -> Referral:
     )
     if was_sent:
         _end_access_now(locked, by=by)
+        tasks_plan(today=timezone.localdate(), child_ids=[locked.child_id])
         notify(
             recipients=[u for u in staff_of(institution=locked.to_institution) if u.pk != by.pk],
             kind="referral_withdrawn",
-            text=_("The referral of %(record)s was withdrawn.")
-            % {"record": locked.child.record_number},
-            child=None,
+            child=locked.child,
             params={"referral": locked.pk},
         )
     return locked
@@ -60,14 +72,13 @@ def referral_accept(*, referral: Referral, by: User, note: str = "") -> Referral
     """The clinic accepts; of two people accepting at once, exactly one succeeds."""
     locked = _lock(referral, S.ACCEPTED)
     _step(locked, to_status=S.ACCEPTED, by=by, note=note, fields={"accepted_at": timezone.now()})
+    _answered(locked)
     # Staff who joined the clinic since it was sent see the child too.
     _grant_clinic(locked, by=by)
     _tell_sender(
         locked,
         by=by,
         kind="referral_accepted",
-        text=_("%(institution)s accepted the referral of %(record)s.")
-        % {"institution": locked.to_institution.name, "record": locked.child.record_number},
     )
     return locked
 
@@ -86,12 +97,11 @@ def referral_decline(*, referral: Referral, by: User, reason: str) -> Referral:
         fields={"declined_at": now, "decline_reason": reason, "access_until": now},
     )
     _end_access_now(locked, by=by)
+    _answered(locked)
     _tell_sender(
         locked,
         by=by,
         kind="referral_declined",
-        text=_("%(institution)s declined the referral of %(record)s.")
-        % {"institution": locked.to_institution.name, "record": locked.child.record_number},
     )
     return locked
 
@@ -205,23 +215,45 @@ def referral_discharge(
     if treatment.strip():
         fields["treatment"] = treatment.strip()
     _step(locked, to_status=S.DISCHARGED, by=by, fields=fields)
+    plan_from_discharge(referral=locked, by=by)
     _tell_sender(
         locked,
         by=by,
         kind="referral_discharged",
-        text=_(
-            "%(institution)s discharged %(record)s: read the outcome and the follow-up "
-            "recommendation."
-        )
-        % {"institution": locked.to_institution.name, "record": locked.child.record_number},
     )
     return locked
 
 
+def followup_settled(referral: Referral) -> bool:
+    """Whether a discharged referral's follow-up is settled: a follow-up plan was made from it,
+    or for the child since the discharge, or the child has one running already."""
+    return FollowupPlan.objects.filter(
+        Q(referral=referral)
+        | Q(child_id=referral.child_id, created_at__gte=referral.discharged_at)
+        | Q(child_id=referral.child_id, status=FollowupPlan.Status.ACTIVE)
+    ).exists()
+
+
 @transaction.atomic
-def referral_close(*, referral: Referral, by: User, note: str = "") -> Referral:
-    """Close a discharged referral; the clinic keeps access for the configured days after."""
+def referral_close(
+    *, referral: Referral, by: User, note: str = "", no_followup_reason: str = ""
+) -> Referral:
+    """Close a discharged referral; the clinic keeps access for the configured days after.
+    After a discharge it closes only once the follow-up is settled: a follow-up plan exists,
+    or the person closing states why no follow-up is needed."""
     locked = _lock(referral, S.CLOSED)
+    reason = (no_followup_reason or "").strip()
+    if locked.discharged_at and not followup_settled(locked):
+        if not reason:
+            raise ReferralError(
+                _("Make a follow-up plan for the child first, or say why no follow-up is needed."),
+                code="followup_unsettled",
+            )
+        note = "\n".join(
+            part
+            for part in [note, _("No follow-up needed: %(reason)s") % {"reason": reason}]
+            if part
+        )
     now = timezone.now()
     until = now + timedelta(days=access_days_after_close())
     _step(

@@ -182,15 +182,12 @@ def _send(
     )
     _grant_clinic(locked, by=by)
     child = locked.child
-    urgency = locked.get_urgency_display()
     notify(
         recipients=[u for u in staff_of(institution=locked.to_institution) if u.pk != by.pk],
         kind="referral_received",
-        text=_("New referral of %(record)s (%(urgency)s).")
-        % {"record": child.record_number, "urgency": urgency},
         link=_detail_link(locked),
         child=child,
-        params={"referral": locked.pk},
+        params={"referral": locked.pk, "urgency": locked.urgency},
     )
     if override:
         notify(
@@ -203,11 +200,6 @@ def _send(
                 if u.pk != by.pk
             ],
             kind="referral_override",
-            text=_(
-                "A referral of %(record)s was sent without guardian consent (emergency): "
-                "please review it."
-            )
-            % {"record": child.record_number},
             link=reverse("referrals:review", args=[locked.pk]),
             child=child,
             params={"referral": locked.pk},

@@ -132,13 +132,13 @@ def _require(text: str, message: str, code: str) -> str:
     return text
 
 
-def _tell_sender(locked: Referral, *, by: User, kind: str, text: str) -> None:
+def _tell_sender(locked: Referral, *, by: User, kind: str) -> None:
+    """Tell the referring person of the clinic's step (the message names the clinic)."""
     if locked.from_user_id != by.pk:
         notify(
             recipients=[locked.from_user],
             kind=kind,
-            text=text,
             link=_detail_link(locked),
             child=locked.child,
-            params={"referral": locked.pk},
+            params={"referral": locked.pk, "institution": locked.to_institution.name},
         )

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views import View
 
+from cases.models import Child
+from cases.selectors.scope import access_level
+from followups.models import FollowupPlan
+from institutions.models import User
+from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 from referrals.models import Referral, ReferralAttachment
@@ -22,6 +27,37 @@ from referrals.views.lists import label_services
 from referrals.views.steps import STEPS, may_act_as_clinic, may_act_as_sender
 
 FOLLOWUP_BY_LABELS = dict(FOLLOWUP_BY_CHOICES)
+
+
+def discharge_followup(user: User, referral: Referral) -> dict[str, Any]:
+    """After a discharge: the follow-up plan made from it (or for the child since), else the
+    child's plan in progress, and whether the reader may make one (manage on the child and
+    the care permission)."""
+    if not referral.discharged_at:
+        return {}
+    plans = FollowupPlan.objects.filter(
+        Q(referral=referral)
+        | Q(child_id=referral.child_id, created_at__gte=referral.discharged_at)
+        | Q(child_id=referral.child_id, status=FollowupPlan.Status.ACTIVE)
+    ).order_by("-created_at", "-id")
+    plan = next(
+        (
+            p
+            for p in plans
+            if p.referral_id == referral.pk or p.created_at >= referral.discharged_at
+        ),
+        None,
+    )
+    current = plan or next(iter(plans), None)
+    level = access_level(user, referral.child) if user.has_perm("cases.manage_care") else None
+    return {
+        "followup_plan": current,
+        "followup_plan_from_discharge": plan is not None,
+        "may_make_plan": current is None
+        and referral.child.status == Child.Status.ACTIVE
+        and level is not None
+        and level >= Level.MANAGE,
+    }
 
 
 class ReferralDetailView(ScopedViewMixin, View):
@@ -80,6 +116,7 @@ class ReferralDetailView(ScopedViewMixin, View):
                 "may_review": referral.emergency_override
                 and referral.override_reviewed_at is None
                 and user.has_perm("referrals.review_override"),
+                **discharge_followup(user, referral),
             },
         )
 

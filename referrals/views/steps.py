@@ -24,6 +24,7 @@ from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 from referrals.forms.steps import (
     BookForm,
+    CloseForm,
     DischargeForm,
     NoteForm,
     ReasonForm,
@@ -148,7 +149,7 @@ STEPS: dict[str, Step] = {
     "close": Step(
         S.CLOSED,
         "either",
-        NoteForm,
+        CloseForm,
         gettext_lazy("Close the referral"),
         gettext_lazy("Close"),
         gettext_lazy("The referral was closed."),
@@ -202,7 +203,12 @@ def perform_step(name: str, referral: Referral, form: Any, user: User) -> Referr
             treatment=data["treatment"],
         )
     if name == "close":
-        return referral_close(referral=referral, by=user, note=data["note"])
+        return referral_close(
+            referral=referral,
+            by=user,
+            note=data["note"],
+            no_followup_reason=data.get("no_followup_reason") or "",
+        )
     raise Http404
 
 
@@ -297,6 +303,11 @@ class ReferralStepView(SubmitOnceMixin, ScopedViewMixin, View):
                 )
                 perform_step(step, referral, form, user)
         except ReferralError as exc:
+            if getattr(exc, "code", None) == "followup_unsettled":
+                # Shown on the field that settles it, the form kept as typed.
+                field = "no_followup_reason" if "no_followup_reason" in form.fields else None
+                form.add_error(field, exc.messages)
+                return self.render_form(request, referral, config, form, status=400)
             return self.refuse(request, referral, " ".join(exc.messages))
         messages.success(request, str(config.done))
         return redirect(_safe_next(request, referral))

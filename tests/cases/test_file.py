@@ -202,7 +202,7 @@ class TestAccessRequests:
         owner.post("/children/access-requests/", {"request": request.pk, "approve": "yes"})
         assert asker.get(reverse("cases:child_detail", args=[child.pk])).status_code == 200
         assert Notification.objects.filter(
-            recipient__username="director_a", kind="access_request_decided"
+            recipient__username="director_a", kind="access_request_approved", child=child
         ).exists()
 
     def test_a_forged_or_borrowed_token_is_404(self, login):

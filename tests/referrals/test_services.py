@@ -14,6 +14,7 @@ from cases.selectors.scope import children_visible_to
 from cases.services.care import care_team_add, care_team_remove
 from cases.services.family import consent_withdraw
 from core.models import AccessEvent, Notification
+from followups.notifications import render_all
 from institutions.models import Institution
 from institutions.roles import Role
 from referrals.models import Referral, ReferralEvent
@@ -423,11 +424,21 @@ def test_the_clinic_is_told_on_send_and_the_sender_on_accept_decline_and_dischar
 
 def test_notifications_carry_no_clinical_details():
     referral = advance(sent(), S.DISCHARGED)
-    texts = " ".join(
-        Notification.objects.filter(params__referral=referral.pk).values_list("text", flat=True)
+    told = list(
+        Notification.objects.filter(params__referral=referral.pk).select_related(
+            "recipient", "child"
+        )
     )
-    assert "抑郁" not in texts and "舍曲林" not in texts
-    assert referral.child.name not in texts
+    assert told
+    for notification in told:
+        # In the app the child is named as the reader may see them...
+        text = render_all([notification], reader=notification.recipient)[0]
+        assert referral.child.record_number in text
+        assert "抑郁" not in text and "舍曲林" not in text
+        # ...and on a channel that leaves the app, only masked.
+        e_mail = render_all([notification], reader=notification.recipient, outside=True)[0]
+        assert referral.child.name not in e_mail
+        assert "抑郁" not in e_mail and "舍曲林" not in e_mail
 
 
 def test_a_clinic_member_who_joined_after_sending_gets_access_on_accept():

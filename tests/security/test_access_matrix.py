@@ -44,6 +44,7 @@ from tests.factories import (
     child_in_scope_of,
     child_out_of_scope_of,
 )
+from tests.factories.followups import FollowupPlanFactory
 from tests.factories.institutions import institution
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +83,11 @@ MATRIX: dict[str, Row] = {
     # What a role records: visits, assessments, referrals (contribute).
     "followups:visit_create": Row("child", C, C, "followups.add_visit", "followups.add_visit"),
     "followups:visit_detail": Row("visit", R, R, "cases.view_child", "followups.review_visit"),
+    # Follow-up plans: read with the file; made, paired and ended as care is managed.
+    "followups:plan_detail": Row("followup_plan", R, None, "cases.view_child"),
+    "followups:plan_create": Row("child", M, M, "cases.manage_care", "cases.manage_care"),
+    "followups:plan_pair": Row("followup_plan", M, M, "cases.manage_care", "cases.manage_care"),
+    "followups:plan_end": Row("followup_plan", M, M, "cases.manage_care", "cases.manage_care"),
     "assessments:assessment_create": Row(
         "child", C, C, "assessments.add_assessment", "assessments.add_assessment"
     ),
@@ -180,6 +186,7 @@ def objects_of(child: Child) -> dict[str, Any]:
         "team_member": CareTeamMemberFactory(child=child, peer=True),
         "plan": CarePlanFactory(child=child),
         "visit": VisitFactory(child=child),
+        "followup_plan": FollowupPlanFactory(child=child),
         "assessment": severe,
         "alert": severe.alerts.first(),
         "referral": referral,

@@ -15,12 +15,16 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from assessments.builtin import install as install_instruments
 from assessments.models import Instrument, ReassessmentPolicy
 from cases.identity import name_key
 from cases.models import CareTeamMember, Category, Child, Guardian, RiskLevel
 from cases.services.care import care_team_add
+from followups.models import FollowupSchedule, TaskPolicy, VisitPolicy
+from followups.policy_defaults import install as install_followup_policy
+from followups.services.schedule import tasks_plan
 from institutions.models import Agency, Institution, User
 from institutions.roles import Role
 from institutions.services import membership_grant, region_load
@@ -244,6 +248,7 @@ class Command(BaseCommand):
         region_load(rows=REGIONS)
         # A flush between transactional tests empties the tables the migrations filled.
         install_instruments(Instrument, ReassessmentPolicy)
+        install_followup_policy(VisitPolicy, FollowupSchedule, TaskPolicy)
         agencies = {
             kind: Agency.objects.get_or_create(region_id=COUNTY, kind=kind, name=name)[0]
             for kind, name in AGENCIES.items()
@@ -277,6 +282,8 @@ class Command(BaseCommand):
             self._join_team(
                 child, users["volunteer"], CareTeamMember.TeamRole.VOLUNTEER, users["social_worker"]
             )
+        # What is due for the demo children, as the scheduler would have made it.
+        tasks_plan(today=timezone.localdate())
         self.stdout.write(
             f"Demo data ready: {len(users)} users, {Child.objects.count()} children "
             f"({created} new). Password for every demo user: the DEMO_PASSWORD setting."
