@@ -168,12 +168,13 @@ class KindResult:
     cancelled: int = 0
 
 
-def _due_sql(kind: TaskKind, today: date, child_ids: list[int] | None) -> tuple[str, list[Any]]:
+def _due_select(kind: TaskKind, today: date, child_ids: list[int] | None) -> tuple[str, list[Any]]:
+    """One row per child (its soonest due) from the kind's generator."""
     sql, params = kind.generator(today, child_ids).query.sql_with_params()
     # The generator's SQL is Django's compilation of a queryset; values stay parameters.
-    due = f"WITH due AS (SELECT DISTINCT ON (child_id) * FROM ({sql}) AS g"  # noqa: S608
+    select = f"SELECT DISTINCT ON (child_id) * FROM ({sql}) AS g"  # noqa: S608
     return (
-        due + "(child_id, due_on, assignee_id, source_id) ORDER BY child_id, due_on)",
+        select + "(child_id, due_on, assignee_id, source_id) ORDER BY child_id, due_on",
         list(params),
     )
 
@@ -181,12 +182,23 @@ def _due_sql(kind: TaskKind, today: date, child_ids: list[int] | None) -> tuple[
 def plan_kind(
     kind: TaskKind, *, today: date, lookahead: int, child_ids: list[int] | None = None
 ) -> KindResult:
-    """Bring the tasks of one kind in line with the data: three statements."""
-    due_sql, due_params = _due_sql(kind, today, child_ids)
+    """Bring the tasks of one kind in line with the data: move, cancel, create.
+
+    For a few children (a write just touched them) the generator is a common table expression
+    of each of the three statements; for all children it is computed once into a temporary
+    table the three statements read (five statements: the generator's cost is paid once).
+    Call it inside a transaction."""
+    select, select_params = _due_select(kind, today, child_ids)
     only = "AND t.child_id = ANY(%s)" if child_ids is not None else ""
     only_params = [child_ids] if child_ids is not None else []
     result = KindResult()
     with connection.cursor() as cursor:
+        if child_ids is None:
+            cursor.execute(f"CREATE TEMPORARY TABLE due ON COMMIT DROP AS {select}", select_params)
+            cursor.execute("ANALYZE due")
+            due_sql, due_params = "", []
+        else:
+            due_sql, due_params = f"WITH due AS ({select})", select_params
         # Move: the pending task follows its due date and the person it now falls to.
         cursor.execute(
             f"""{due_sql}
@@ -238,6 +250,8 @@ def plan_kind(
             [*due_params, kind.kind, today, today, lookahead, kind.kind, PENDING],
         )
         result.created = cursor.rowcount
+        if child_ids is None:
+            cursor.execute("DROP TABLE due")
     return result
 
 

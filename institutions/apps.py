@@ -9,9 +9,12 @@ class InstitutionsConfig(AppConfig):
     verbose_name = _("Organisations and access")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from core.access import register
         from institutions import navigation
         from institutions.admin import memberships, organisations, users  # noqa: F401
+        from institutions.middleware import remember_language_at_sign_in
         from institutions.models import Institution, Training
         from institutions.training import training_scope_q
         from institutions.venues import venue_scope_q
@@ -21,4 +24,5 @@ class InstitutionsConfig(AppConfig):
         register(Institution, q=venue_scope_q, child_id=None)
         register(Training, q=training_scope_q, child_id=None)
         navigation.register()
+        user_logged_in.connect(remember_language_at_sign_in, dispatch_uid="institutions.language")
         # The admin modules imported above registered their model admins on the admin site.

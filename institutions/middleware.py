@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.notifications import notification_preference
 from institutions.twofactor import two_factor_step
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -29,15 +31,28 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+SESSION_LANGUAGE = "preferred_language"
+
+
+def remember_language_at_sign_in(sender: Any, request: HttpRequest, user: Any, **_: Any) -> None:
+    """`user_logged_in` receiver: keep the user's chosen language in the session."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_LANGUAGE] = notification_preference(user).language
+
+
 class LanguageMiddleware(LocaleMiddleware):
-    """Simplified Chinese unless the user chose another language with the switch.
+    """Simplified Chinese unless the user chose another language: with the switch on this
+    device (its cookie), or in their notification settings (remembered in the session when
+    they sign in, so a new device speaks their language from the first page).
 
     The browser's Accept-Language is not consulted: staff on borrowed or English-set devices
     should still get the interface their colleagues use.
     """
 
     def process_request(self, request: HttpRequest) -> None:
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") or (
+            request.session.get(SESSION_LANGUAGE, "") if hasattr(request, "session") else ""
+        )
         supported = {code for code, _name in settings.LANGUAGES}
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)

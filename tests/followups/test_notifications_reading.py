@@ -98,6 +98,18 @@ def test_the_language_switch_keeps_a_signed_in_users_language_for_their_messages
     assert notification_preference(user("director_b")).language == "zh-hans"
 
 
+def test_signing_in_on_a_new_device_speaks_the_users_chosen_language(login):
+    NotificationPreference.objects.update_or_create(
+        user=user("director_b"), defaults={"language": "en"}
+    )
+    client = login("director_b")  # a fresh client: no language cookie on this device
+    assert settings.LANGUAGE_COOKIE_NAME not in client.cookies
+    page = client.get("/").content.decode()
+    assert "<title>Work list" in page
+    # Another user, who chose nothing, gets Simplified Chinese.
+    assert "<title>待办事项" in login("director_a").get("/").content.decode()
+
+
 def test_the_language_switch_still_works_before_signing_in():
     response = Client().post(reverse("set_language"), {"language": "en", "next": "/"})
     assert response.status_code == 302
