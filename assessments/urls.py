@@ -4,12 +4,18 @@ instrument builder under instruments/, all in the "assessments" namespace."""
 from django.urls import include, path
 
 from assessments.views import alerts, assessments, builder, screening, screening_entry
+from institutions.views.exports import ExportView
 
 app_name = "assessments"
 
 screening_patterns = [
     path("", screening.ScreeningListView.as_view(), name="screening_list"),
     path("new/", screening.ScreeningCreateView.as_view(), name="screening_create"),
+    path(
+        "export/",
+        ExportView.as_view(export_kind="screening_sessions"),
+        name="screening_export",
+    ),
     path("<int:pk>/", screening.ScreeningDetailView.as_view(), name="screening_detail"),
     path(
         "<int:pk>/child/<int:child_pk>/",
@@ -27,6 +33,11 @@ screening_patterns = [
         name="screening_import",
     ),
     path("<int:pk>/summary/", screening.ScreeningSummaryView.as_view(), name="screening_summary"),
+    path(
+        "<int:pk>/summary/export/",
+        screening.ScreeningSummaryExportView.as_view(),
+        name="screening_summary_export",
+    ),
     path("<int:pk>/close/", screening.ScreeningCloseView.as_view(), name="screening_close"),
 ]
 

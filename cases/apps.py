@@ -7,9 +7,10 @@ class CasesConfig(AppConfig):
     verbose_name = _("Children's files")
 
     def ready(self) -> None:
-        from cases import messages, navigation
+        from cases import exports, messages, navigation
         from cases.selectors.scope import register_scopes
 
         register_scopes()
+        exports.register()
         navigation.register()
         messages.register()

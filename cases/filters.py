@@ -1,8 +1,14 @@
 """List filters of the children's app, each built on the scoped queryset it is given: the
-children list (pages and API) and the access log pages."""
+children list (pages and API) and the access log pages.
+
+The children list also filters on what the apps above this floor know (screenings, alerts,
+tasks): they add their filters with `register_child_filter` from their `AppConfig.ready()`, so
+this module never imports them. The GET names are an interface: the dashboards link to them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,11 +16,15 @@ from zoneinfo import ZoneInfo
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms.places import institutions_for
 from cases.models import Category, Child, RiskLevel
 from cases.selectors.children import needs_care_plan_q, search_q
+from cases.selectors.demographics import AGE_BAND_BY_KEY, AGE_BANDS, age_band_q
 from core.models import AccessEvent
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Institution, User, validate_region_code
@@ -24,21 +34,58 @@ class _FilterForm(BootstrapFormMixin, forms.Form):
     pass
 
 
+# Filters of the children list the apps above this floor registered, in registration order.
+_REGISTERED: list[str] = []
+
+# Not a filter: the order of the rows (never shown as an active filter).
+_NOT_FILTERS = {"sort", "page", "page_size"}
+
+
 class ChildFilter(django_filters.FilterSet):
-    """Region subtree, category, risk, school, institution, status, search and sort."""
+    """Region subtree, category, risk, sex, age band, residence, school, institution, status,
+    search and sort; and the filters other apps register (screened, open alert, overdue
+    visits). Every filter is a condition on indexed columns or an EXISTS subquery."""
 
     q = django_filters.CharFilter(label=_("Name, record number or ID number"), method="filter_q")
     region = django_filters.CharFilter(
         label=_("Region code"), method="filter_region", validators=[validate_region_code]
     )
+    # Where the child lives only (the dashboards count children by residence, and their
+    # figures link here with it).
+    residence = django_filters.CharFilter(
+        label=_("Living in (region code)"),
+        method="filter_residence",
+        validators=[validate_region_code],
+    )
+    # Checkboxes and radio buttons, shown as tappable chips (not list boxes) on a phone.
     category = django_filters.MultipleChoiceFilter(
         label=_("Category"),
         choices=Category.choices,
         field_name="categories",
         method="filter_category",
+        widget=forms.CheckboxSelectMultiple,
     )
     risk = django_filters.TypedMultipleChoiceFilter(
-        label=_("Risk level"), choices=RiskLevel.choices, field_name="risk_level", coerce=int
+        label=_("Risk level"),
+        choices=RiskLevel.choices,
+        field_name="risk_level",
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sex = django_filters.ChoiceFilter(
+        label=_("Sex"), choices=Child.Sex.choices, empty_label=_("Any"), widget=forms.RadioSelect
+    )
+    age = django_filters.ChoiceFilter(
+        label=_("Age"),
+        choices=[(band.key, band.label) for band in AGE_BANDS],
+        method="filter_age",
+        empty_label=_("Any"),
+        widget=forms.RadioSelect,
+    )
+    resident = django_filters.BooleanFilter(
+        label=_("Lives in an institution"),
+        method="filter_resident",
+        widget=forms.CheckboxInput,
     )
     needs_plan = django_filters.BooleanFilter(
         label=_("High risk without a care plan"),
@@ -51,7 +98,12 @@ class ChildFilter(django_filters.FilterSet):
     residential_institution = django_filters.ModelChoiceFilter(
         label=_("Residential institution"), queryset=Institution.objects.none()
     )
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Child.Status.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=Child.Status.choices,
+        empty_label=_("Any"),
+        widget=forms.RadioSelect,
+    )
     sort = django_filters.ChoiceFilter(
         label=_("Sort by"),
         method="filter_sort",
@@ -100,6 +152,9 @@ class ChildFilter(django_filters.FilterSet):
             | Q(household_region__code__startswith=value)
         )
 
+    def filter_residence(self, queryset: QuerySet[Child], name: str, value: str) -> QuerySet[Child]:
+        return queryset.filter(residence_region__pk__startswith=value)
+
     def filter_category(
         self, queryset: QuerySet[Child], name: str, value: list[str]
     ) -> QuerySet[Child]:
@@ -109,6 +164,86 @@ class ChildFilter(django_filters.FilterSet):
         self, queryset: QuerySet[Child], name: str, value: bool
     ) -> QuerySet[Child]:
         return queryset.filter(needs_care_plan_q()) if value else queryset
+
+    def filter_age(self, queryset: QuerySet[Child], name: str, value: str) -> QuerySet[Child]:
+        band = AGE_BAND_BY_KEY.get(value)
+        return queryset.filter(age_band_q(band, today=timezone.localdate())) if band else queryset
+
+    def filter_resident(self, queryset: QuerySet[Child], name: str, value: bool) -> QuerySet[Child]:
+        return queryset.filter(residential_institution__isnull=False) if value else queryset
+
+    # --- For the template: the chips --------------------------------------------------------
+
+    def toggles(self) -> list[forms.BoundField]:
+        """The on/off filters (one chip each), this app's and the registered ones."""
+        names = ["resident", "needs_plan", *_REGISTERED]
+        return [self.form[n] for n in names if _is_toggle(self.form.fields.get(n))]
+
+    def registered_fields(self) -> list[forms.BoundField]:
+        """The other filters registered by other apps, in registration order."""
+        return [
+            self.form[n]
+            for n in _REGISTERED
+            if n in self.form.fields and not _is_toggle(self.form.fields[n])
+        ]
+
+    def active(self) -> list[dict[str, str]]:
+        """Each value the request filters on, as a chip: its text and the query string of the
+        same list without it (no JavaScript needed to remove it)."""
+        data = self.data if isinstance(self.data, QueryDict) else QueryDict(mutable=True)
+        cleaned = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        chips = []
+        for name, field in self.form.fields.items():
+            if name in _NOT_FILTERS:
+                continue
+            for raw in data.getlist(name):
+                text = _chip_text(field, raw, cleaned.get(name))
+                if text is None:
+                    continue
+                rest = data.copy()
+                rest.setlist(name, [v for v in data.getlist(name) if v != raw])
+                rest.pop("page", None)
+                chips.append({"name": name, "text": text, "remove": rest.urlencode()})
+        return chips
+
+
+def _is_toggle(field: forms.Field | None) -> bool:
+    return field is not None and type(field.widget) is forms.CheckboxInput
+
+
+def _chip_text(field: forms.Field, raw: str, cleaned: Any) -> str | None:
+    """The chip for one raw GET value of a field, or None when it filters on nothing."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    label = str(field.label)
+    if _is_toggle(field):
+        return label if field.widget.value_from_datadict({"v": raw}, {}, "v") else None
+    if isinstance(field, forms.ModelChoiceField):
+        # The validated object (no query of its own); a wrong id shows as it was given.
+        value = cleaned if cleaned is not None else raw
+    else:
+        value = dict(_flat_choices(field)).get(raw, raw)
+    return gettext("%(label)s: %(value)s") % {"label": label, "value": value}
+
+
+def _flat_choices(field: forms.Field) -> Iterator[tuple[str, Any]]:
+    for key, value in getattr(field, "choices", ()):
+        if isinstance(value, list | tuple):  # an option group
+            yield from ((str(k), v) for k, v in value)
+        else:
+            yield str(key), value
+
+
+def register_child_filter(name: str, filter_: django_filters.Filter) -> None:
+    """Add a filter to the children list (pages, API, exports), under the GET name `name`.
+
+    Called from the `AppConfig.ready()` of an app above this floor; registering a name again
+    replaces its filter. The filter gets the scoped queryset like the others: it must narrow
+    it with an indexed condition (an EXISTS subquery), never with a list of ids."""
+    ChildFilter.base_filters[name] = filter_
+    if name not in _REGISTERED:
+        _REGISTERED.append(name)
 
 
 # Days are days in China, whatever zone the server or the browser is in.

@@ -4,6 +4,7 @@ the import (/children/import/) and the access log for auditors (/children/audit/
 from django.urls import include, path, re_path
 
 from cases.views import access, audit, care, children, family, handover, imports, registration
+from institutions.views.exports import ExportView
 
 app_name = "cases"
 
@@ -26,6 +27,8 @@ audit_patterns = [
 
 urlpatterns = [
     path("", children.ChildListView.as_view(), name="child_list"),
+    # The list's export: the same query string, with fmt=xlsx|csv (and deidentified=1).
+    path("export/", ExportView.as_view(export_kind="children"), name="child_export"),
     path("new/", registration.ChildCreateView.as_view(), name="child_create"),
     path("new/duplicates/", registration.DuplicateCheckView.as_view(), name="child_duplicates"),
     path("request-access/", access.AccessRequestCreateView.as_view(), name="access_request"),

@@ -259,6 +259,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=18),
     },
     "referrals-expire-access": {"task": "referrals.expire_access", "schedule": 3600.0},
+    # The files of long exports past EXPORT_TTL_HOURS deleted (the record of the export stays).
+    "core-purge-exports": {"task": "core.purge_exports", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -313,6 +315,11 @@ IMPORT_MAX_BYTES = env.get_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=102
 IMPORT_MAX_ROWS = env.get_int("IMPORT_MAX_ROWS", 20000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
+
+# Exports: a list longer than this is written by a background job (with a progress bar), and
+# the file it writes can be downloaded by its requester for this many hours.
+EXPORT_SYNC_MAX_ROWS = env.get_int("EXPORT_SYNC_MAX_ROWS", 2000, minimum=1)
+EXPORT_TTL_HOURS = env.get_int("EXPORT_TTL_HOURS", 24, minimum=1)
 
 # Security headers and cookies. Production defaults are strict; a site behind a TLS-terminating
 # proxy sets SECURE_PROXY_SSL_HEADER=true.

@@ -25,6 +25,7 @@ router.register("referrals", ReferralViewSet, basename="referral")
 
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
+    path("dashboards/", include("dashboards.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

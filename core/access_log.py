@@ -46,10 +46,16 @@ def access_record_many(
     child_ids: Iterable[int],
     request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
+    path: str = "",
+    ip_address: str | None = None,
 ) -> list[AccessEvent]:
     """One event per child a list, search or export contained, in one query. An export that
-    holds no child's data (a blank template) is still one event, without a child."""
-    common = {"user": user, "action": action, "detail": detail or {}, **_where(request)}
+    holds no child's data (a blank template) is still one event, without a child. A background
+    job, which has no request, names where it was asked from by `path` and `ip_address`."""
+    where = (
+        _where(request) if request is not None else {"path": path[:300], "ip_address": ip_address}
+    )
+    common = {"user": user, "action": action, "detail": detail or {}, **where}
     ids = list(dict.fromkeys(child_ids))
     events = [AccessEvent(child_id=pk, **common) for pk in ids]
     if not events and action == AccessEvent.Action.EXPORT:

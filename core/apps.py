@@ -7,3 +7,11 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from core.access import register
+        from core.exports import export_job_scope_q
+        from core.models import ExportJob
+
+        # An export's file is its requester's alone (the one fetch answers 404 to anyone else).
+        register(ExportJob, q=export_job_scope_q, child_id=None)

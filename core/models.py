@@ -1,5 +1,5 @@
-"""Ground-floor records that belong to no domain: form submissions, the access log and
-notifications (every app writes them; none owns them)."""
+"""Ground-floor records that belong to no domain: form submissions, the access log,
+notifications and export jobs (every app writes them; none owns them)."""
 
 from __future__ import annotations
 
@@ -223,3 +223,66 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.channel} {self.status}"
+
+
+class ExportJob(models.Model):
+    """A large export written by a background job, kept for its requester alone until it
+    expires (small exports are written at once and never stored)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being written")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel (XLSX)"
+        CSV = "csv", "CSV"
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Which export (core.exports registry) and the list's filters, as the query string had them.
+    kind = models.CharField(_("kind"), max_length=40)
+    params = models.JSONField(_("filters"), default=dict, blank=True)
+    fmt = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    deidentified = models.BooleanField(_("without names and ID numbers"), default=False)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    done = models.PositiveIntegerField(_("rows written"), default=0)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    content = models.BinaryField(_("file"), null=True, blank=True)
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    # Where the export was asked for, for the access log the job writes.
+    path = models.CharField(_("path"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["requester", "-created_at"], name="exportjob_requester"),
+            models.Index(
+                fields=["expires_at"],
+                name="exportjob_stored",
+                condition=models.Q(content__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.fmt} {self.status} ({self.requester_id})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total:
+            return 0
+        return min(100, round(100 * self.done / self.total))

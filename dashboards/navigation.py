@@ -14,8 +14,13 @@ from core.navigation import (
     register_home_panels,
     register_menu_entries,
 )
+from dashboards.selectors import DASHBOARD_PERMISSION
 from institutions.selectors import active_memberships
 from institutions.twofactor import two_factor_required
+
+
+def has_dashboard(user: Any) -> bool:
+    return bool(user.has_perm(DASHBOARD_PERMISSION))
 
 
 def _roles_panel(user: Any) -> dict[str, Any]:
@@ -30,7 +35,10 @@ def _security_panel(user: Any) -> dict[str, Any]:
 
 
 def register() -> None:
-    register_menu_entries(MenuEntry(10, _("Work list"), "home", "house", always))
+    register_menu_entries(
+        MenuEntry(10, _("Work list"), "home", "house", always),
+        MenuEntry(15, _("Dashboard"), "dashboards:dashboard", "bar-chart", has_dashboard),
+    )
     register_home_panels(
         HomePanel(50, "dashboards/panels/roles.html", _roles_panel, "roles"),
         HomePanel(90, "dashboards/panels/security.html", _security_panel, "security"),

@@ -1,13 +1,48 @@
-"""The home page: the signed-in user's work list, made of the panels the apps register."""
+"""The home page (the signed-in user's work list, made of the panels the apps register) and the
+supervisors' dashboards."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.access_log import access_record
+from core.models import AccessEvent
 from core.navigation import home_panels
+from core.spreadsheets import Sheet, csv_bytes, spreadsheet_response, xlsx_bytes
+from dashboards.charts import chart_data
+from dashboards.indicators import GROUPS, breakdown, tasks_by_kind_and_person
+from dashboards.selectors import (
+    DASHBOARD_PERMISSION,
+    LEVEL_LENGTHS,
+    PERIODS,
+    context_for,
+    dashboard_access,
+    dashboard_region,
+    dashboard_tables,
+    ordered_groups,
+    trends,
+)
+from institutions.models import Region
 from institutions.selectors import signed_in_user
+
+
+def opens_on_dashboard(user: Any) -> bool:
+    """An agency supervisor, who works from figures and has no work list of their own, lands on
+    the dashboard."""
+    return (
+        user.has_perm(DASHBOARD_PERMISSION)
+        and not user.has_perm("followups.add_visit")
+        and not user.has_perm("referrals.process_referral")
+    )
 
 
 @login_required
@@ -15,9 +50,132 @@ def home(request: HttpRequest) -> HttpResponse:
     """What is due and waiting for this user, panel by panel (each shown only when it has
     something for them)."""
     user = signed_in_user(request)
+    if opens_on_dashboard(user) and "work" not in request.GET:
+        return redirect("dashboards:dashboard")
     panels = []
     for panel in home_panels():
         context = panel.context(user)
         if context is not None:
             panels.append((panel.template, context))
     return render(request, "dashboards/home.html", {"panels": panels})
+
+
+def _dashboard_request(request: HttpRequest) -> tuple[Any, Region, int]:
+    """The access, region and period a dashboard request asks for (404 outside the user's
+    jurisdiction, or for a user without a dashboard)."""
+    user = signed_in_user(request)
+    access = dashboard_access(user)
+    if not access.regions:
+        raise Http404
+    region = dashboard_region(access, request.GET.get("region"))
+    try:
+        months = int(request.GET.get("months") or 12)
+    except ValueError:
+        months = 12
+    return access, region, months if months in PERIODS else 12
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The indicators of a region (the user's jurisdiction, or a region inside it: the
+    drill-down) for a period: the user's agency's groups first, every other group a tap away.
+    A region outside the jurisdiction answers 404, as one that does not exist."""
+    access, region, months = _dashboard_request(request)
+    ctx = context_for(region, months)
+    subregions = list(Region.objects.filter(parent_id=region.code).order_by("code"))
+    prefixes = [region.code[:n] for n in LEVEL_LENGTHS if n < len(region.code)]
+    trail = [
+        r
+        for r in Region.objects.filter(code__in=prefixes).order_by("code")
+        if access.covers(r.code)
+    ]
+
+    def drill_url(code: str) -> str:
+        return f"{reverse('dashboards:dashboard')}?{urlencode({'region': code, 'months': months})}"
+
+    tables = dashboard_tables(ctx, subregions=subregions, drill_url=drill_url)
+    first, others = ordered_groups(access)
+    parts = breakdown(ctx)
+    trend = trends(ctx)
+    return render(
+        request,
+        "dashboards/dashboard.html",
+        {
+            "region": region,
+            "trail": trail,
+            "months": months,
+            "periods": PERIODS,
+            "first_groups": [(key, GROUPS[key], tables.get(key, [])) for key in first],
+            "other_groups": [(key, GROUPS[key], tables.get(key, [])) for key in others],
+            "breakdown_sections": [
+                (_("By category"), parts["category"]),
+                (_("By sex"), parts["sex"]),
+                (_("By age"), parts["age"]),
+            ],
+            "tasks": tasks_by_kind_and_person(ctx),
+            "trends": trend,
+            "trend_rows": list(
+                zip(
+                    trend["months"],
+                    trend["assessments"],
+                    trend["visits"],
+                    trend["referrals"],
+                    strict=True,
+                )
+            ),
+            "charts": chart_data(tables),
+            "as_of": timezone.now(),
+            "regions": access.regions,
+            "export_query": urlencode({"region": region.code, "months": months}),
+        },
+    )
+
+
+@login_required
+def dashboard_export(request: HttpRequest) -> HttpResponse:
+    """Every indicator table of a region, as on the page, to XLSX (a sheet per group) or CSV
+    (the tables one after another): headers in Chinese, aggregates only (no child's data), and
+    the export recorded in the access log."""
+    _access, region, months = _dashboard_request(request)
+    fmt = request.GET.get("fmt", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    ctx = context_for(region, months)
+    subregions = list(Region.objects.filter(parent_id=region.code).order_by("code"))
+    tables = dashboard_tables(ctx, subregions=subregions, drill_url=lambda code: "")
+    with translation.override(settings.LANGUAGE_CODE):
+        sheets = [
+            Sheet(
+                title=str(GROUPS[group]),
+                header=[_("Indicator"), _("Region code"), _("Region"), _("Figure"), _("Value")],
+                rows=[
+                    [
+                        str(table.indicator.label),
+                        row.code,
+                        row.name or region.name,
+                        str(column.label),
+                        cell.value,
+                    ]
+                    for table in group_tables
+                    for row in [*table.rows, table.total]
+                    for column, cell in zip(table.columns, row.cells, strict=True)
+                ],
+                widths=(30, 14, 18, 18, 10),
+                text_columns=(1,),
+                freeze_header=True,
+            )
+            for group, group_tables in tables.items()
+        ]
+    if fmt == "xlsx":
+        content = xlsx_bytes(sheets)
+    else:
+        content = csv_bytes([sheets[0].header, *(r for sheet in sheets for r in sheet.rows)])
+    access_record(
+        user=signed_in_user(request),
+        action=AccessEvent.Action.EXPORT,
+        request=request,
+        detail={"dashboard": region.code, "months": months, "format": fmt},
+    )
+    return spreadsheet_response(
+        content, filename=f"dashboard-{region.code}-{ctx.today:%Y%m%d}.{fmt}"
+    )

@@ -11,7 +11,9 @@ class FollowupsConfig(AppConfig):
     def ready(self) -> None:
         from core.signals import child_record_saved
         from followups import (  # noqa: F401 (the admin modules register on import)
+            child_filters,
             delivery_admin,
+            exports,
             generators,
             messages,
             navigation,
@@ -24,9 +26,11 @@ class FollowupsConfig(AppConfig):
         from followups.services.schedule import on_child_record_saved
 
         visits_file.register()
+        child_filters.register()
         activities_file.register()
         plans_file.register()
         register_scopes()
+        exports.register()
         navigation.register()
         messages.register()
         generators.register()

@@ -102,6 +102,17 @@ class TeamOverdue:
 SUPERVISE_TASKS = "followups.review_visit"
 
 
+def team_overdue(user: User | AnonymousUser, *, today: date | None = None) -> QuerySet[Task]:
+    """For supervisors: the overdue and escalated tasks of the children in their scope (what
+    the team page counts by person, and its export lists). Nothing for anyone else."""
+    if not user.is_authenticated or not user.has_perm(SUPERVISE_TASKS):
+        return Task.objects.none()
+    today = today or timezone.localdate()
+    return tasks_visible_to(user).filter(
+        Q(due_on__lt=today) | Q(status=Task.Status.ESCALATED), status__in=Task.PENDING
+    )
+
+
 def team_overdue_by_person(user: User, *, today: date | None = None) -> TeamOverdue:
     """For supervisors (who review flagged visits): the overdue and escalated tasks of children
     in their scope by person, most first; and those escalated to them, highest risk first.
@@ -109,9 +120,7 @@ def team_overdue_by_person(user: User, *, today: date | None = None) -> TeamOver
     if not user.is_authenticated or not user.has_perm(SUPERVISE_TASKS):
         return TeamOverdue(Task.objects.none().values("assignee_id"), Task.objects.none())
     today = today or timezone.localdate()
-    overdue = tasks_visible_to(user).filter(
-        Q(due_on__lt=today) | Q(status=Task.Status.ESCALATED), status__in=Task.PENDING
-    )
+    overdue = team_overdue(user, today=today)
     by_person = (
         overdue.order_by()
         .values("assignee_id", "assignee__display_name", "assignee__username")

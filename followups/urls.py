@@ -4,7 +4,9 @@ config/urls.py."""
 
 from django.urls import path
 
+from followups.exports import VisitExportFilterForm
 from followups.views import activities, notifications, plans, tasks, visits
+from institutions.views.exports import ExportView
 
 app_name = "followups"
 
@@ -18,6 +20,14 @@ urlpatterns = [
     ),
     path("tasks/", tasks.MyTaskListView.as_view(), name="my_tasks"),
     path("tasks/team/", tasks.TeamTaskView.as_view(), name="team_tasks"),
+    # ?scope=team: the team's overdue tasks (the team page); otherwise the user's own.
+    path("tasks/export/", ExportView.as_view(export_kind="tasks"), name="task_export"),
+    # No list of visits is shown: the export has its own page with the filters.
+    path(
+        "visits/export/",
+        ExportView.as_view(export_kind="visits", filter_form_class=VisitExportFilterForm),
+        name="visit_export",
+    ),
     path("visits/new/<int:pk>/", visits.VisitCreateView.as_view(), name="visit_create"),
     path("visits/<int:pk>/", visits.VisitDetailView.as_view(), name="visit_detail"),
     path("followup-plans/<int:pk>/", plans.PlanDetailView.as_view(), name="plan_detail"),

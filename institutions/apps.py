@@ -12,7 +12,7 @@ class InstitutionsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from core.access import register
-        from institutions import navigation
+        from institutions import exports, navigation
         from institutions.admin import memberships, organisations, users  # noqa: F401
         from institutions.middleware import remember_language_at_sign_in
         from institutions.models import Institution, Training
@@ -24,5 +24,6 @@ class InstitutionsConfig(AppConfig):
         register(Institution, q=venue_scope_q, child_id=None)
         register(Training, q=training_scope_q, child_id=None)
         navigation.register()
+        exports.register()
         user_logged_in.connect(remember_language_at_sign_in, dispatch_uid="institutions.language")
         # The admin modules imported above registered their model admins on the admin site.

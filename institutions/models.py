@@ -339,7 +339,10 @@ class Membership(models.Model):
             # The scheduler finds a region's holders of a role by `jurisdiction @> ARRAY[code]`.
             GinIndex(fields=["jurisdiction"], name="membership_jurisdiction"),
         ]
-        permissions = [("approve_membership", _("Can approve or refuse a membership"))]
+        permissions = [
+            ("approve_membership", _("Can approve or refuse a membership")),
+            ("view_dashboard", _("Can see the dashboards of their jurisdiction")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organisation}"

@@ -64,6 +64,7 @@ _REFER = {"referrals.add_referral"}
 # work. Mentors, volunteers and agency supervisors (who work from aggregates) see them masked.
 _CONTACT = {"cases.view_contact_details"}
 _SUPERVISE = {
+    "institutions.view_dashboard",
     "cases.review_emergency_access",
     "followups.review_visit",
     "institutions.add_training",

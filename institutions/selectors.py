@@ -162,6 +162,13 @@ def scope_for(user: User | AnonymousUser) -> Scope:
     return scope
 
 
+def region_within_scope(user: User | AnonymousUser, code: str) -> bool:
+    """Whether the region `code` lies inside the user's jurisdiction (a list filtered on a
+    region outside it answers 404, not an empty list)."""
+    code = (code or "").strip()
+    return bool(code) and any(code.startswith(p) for p in scope_for(user).region_prefixes)
+
+
 def regions_under(*, code: str) -> QuerySet[Region]:
     """A region and its whole subtree: one indexed prefix match."""
     return Region.objects.filter(code__startswith=code)

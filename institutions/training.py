@@ -51,6 +51,12 @@ def report_year_today() -> int:
     return timezone.localdate(timezone=REPORT_ZONE).year
 
 
+def report_year(raw: str) -> int:
+    """The year a report asks for (`?year=`): 2000 up to this year, this year otherwise."""
+    this_year = report_year_today()
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
+
+
 def _prefix_q(field: str, prefixes: Sequence[str]) -> Q:
     q = Q(pk__in=[])
     for prefix in prefixes:

@@ -1,7 +1,9 @@
-"""The service venue directory ("venues" namespace) and staff training ("training" namespace)."""
+"""The service venue directory ("venues" namespace), staff training ("training" namespace) and
+the pages of long exports ("exports" namespace)."""
 
 from django.urls import include, path
 
+from institutions.views.exports import ExportJobDownloadView, ExportJobView, ExportView
 from institutions.views.training import (
     TrainingCreateView,
     TrainingDetailView,
@@ -19,10 +21,22 @@ training_patterns = [
     path("", TrainingListView.as_view(), name="training_list"),
     path("new/", TrainingCreateView.as_view(), name="training_create"),
     path("report/", TrainingReportView.as_view(), name="training_report"),
+    path(
+        "report/export/",
+        ExportView.as_view(export_kind="training_report"),
+        name="training_report_export",
+    ),
     path("<int:pk>/", TrainingDetailView.as_view(), name="training_detail"),
+]
+
+# A long export written in the background: its page and its file, for its requester alone.
+export_patterns = [
+    path("<int:pk>/", ExportJobView.as_view(), name="job"),
+    path("<int:pk>/download/", ExportJobDownloadView.as_view(), name="download"),
 ]
 
 urlpatterns = [
     path("venues/", include((venue_patterns, "venues"))),
+    path("exports/", include((export_patterns, "exports"))),
     path("trainings/", include((training_patterns, "training"))),
 ]

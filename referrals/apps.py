@@ -9,12 +9,20 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self) -> None:
-        from referrals import file_integration, messages, navigation, plan_source, scheduling
+        from referrals import (
+            exports,
+            file_integration,
+            messages,
+            navigation,
+            plan_source,
+            scheduling,
+        )
         from referrals.selectors import register_scopes
 
         file_integration.register()
         scheduling.register()
         register_scopes()
+        exports.register()
         navigation.register()
         plan_source.register()
         messages.register()

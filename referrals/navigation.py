@@ -9,11 +9,25 @@ from django.utils.translation import gettext_lazy as _
 from core.navigation import (
     HomePanel,
     MenuEntry,
-    has_perm,
+    has_any_perm,
     register_home_panels,
     register_menu_entries,
 )
 from referrals.selectors import referral_inbox
+
+# Who sends referrals, and the supervisors who review those sent without consent, work from
+# the referrals of their children; a clinic works from its inbox.
+_SENDS_OR_REVIEWS = has_any_perm("referrals.add_referral", "referrals.review_override")
+
+
+def _clinic_only(user: Any) -> bool:
+    """A clinic's "Referrals" is its inbox."""
+    return user.has_perm("referrals.process_referral") and not _SENDS_OR_REVIEWS(user)
+
+
+def _clinic_and_sender(user: Any) -> bool:
+    """Someone who also sends or reviews has both lists: the inbox gets its own entry."""
+    return user.has_perm("referrals.process_referral") and _SENDS_OR_REVIEWS(user)
 
 
 def _inbox_panel(user: Any) -> dict[str, Any] | None:
@@ -25,13 +39,8 @@ def _inbox_panel(user: Any) -> dict[str, Any] | None:
 
 def register() -> None:
     register_menu_entries(
-        MenuEntry(50, _("Referrals"), "referrals:list", "send", has_perm("referrals.add_referral")),
-        MenuEntry(
-            55,
-            _("Clinic inbox"),
-            "referrals:inbox",
-            "inbox",
-            has_perm("referrals.process_referral"),
-        ),
+        MenuEntry(50, _("Referrals"), "referrals:list", "send", _SENDS_OR_REVIEWS),
+        MenuEntry(50, _("Referrals"), "referrals:inbox", "inbox", _clinic_only),
+        MenuEntry(55, _("Clinic inbox"), "referrals:inbox", "inbox", _clinic_and_sender),
     )
     register_home_panels(HomePanel(20, "referrals/panels/inbox.html", _inbox_panel, "inbox"))

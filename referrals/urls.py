@@ -1,5 +1,6 @@
 from django.urls import path
 
+from institutions.views.exports import ExportView
 from referrals.views.create import InstitutionOptionsView, ReferralCreateView
 from referrals.views.detail import AttachmentView, ReferralDetailView
 from referrals.views.lists import InboxView, ReferralListView
@@ -10,6 +11,7 @@ app_name = "referrals"
 
 urlpatterns = [
     path("", ReferralListView.as_view(), name="list"),
+    path("export/", ExportView.as_view(export_kind="referrals"), name="export"),
     path("inbox/", InboxView.as_view(), name="inbox"),
     path("new/<int:pk>/", ReferralCreateView.as_view(), name="referral_create"),
     path(

@@ -32,6 +32,7 @@ from core.submissions import SubmitOnceMixin
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
+from institutions.views.exports import ExportView
 
 OPEN_PERMISSION = "assessments.add_screeningsession"
 SCREEN_PERMISSION = "assessments.change_screeningsession"
@@ -216,3 +217,10 @@ class ScreeningCloseView(SessionViewMixin, View):
         screening_session_close(session=session, by=signed_in_user(request))
         messages.success(request, _("The screening is closed."))
         return redirect("assessments:screening_detail", pk=session.pk)
+
+
+class ScreeningSummaryExportView(SessionViewMixin, ExportView):
+    """The summary's results as a file (`?fmt=xlsx|csv&threshold=`): the session at read (404
+    out of scope), and the export's own permission (403 without it)."""
+
+    export_kind = "screening_summary"

@@ -24,6 +24,7 @@ from institutions.selectors import signed_in_user
 from institutions.training import (
     MAX_ATTENDEES,
     parse_usernames,
+    report_year,
     report_year_today,
     staff_under,
     training_agencies_for,
@@ -202,12 +203,7 @@ class TrainingReportView(ScopedViewMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         user = signed_in_user(request)
         this_year = report_year_today()
-        raw_year = request.GET.get("year", "")
-        year = (
-            int(raw_year)
-            if raw_year.isdigit() and 2000 <= int(raw_year) <= this_year
-            else this_year
-        )
+        year = report_year(request.GET.get("year", ""))
         sort = request.GET.get("sort", "hours")
         search = request.GET.get("q", "")[:100]
         qs = training_hours_report(user=user, year=year, search=search, sort=sort)

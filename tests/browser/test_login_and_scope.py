@@ -48,7 +48,9 @@ def test_language_switch_shows_english(phone):
     page.locator("#language").select_option("en")
     page.get_by_role("button", name="切换").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="My roles").is_visible()
+    # The county supervisor lands on the dashboard, now in English.
+    assert page.get_by_test_id("as-of").inner_text().startswith("Data as of")
+    assert page.get_by_role("heading", name="Children registered").first.is_visible()
     screenshot(page, "home-english")
 
 

@@ -18,15 +18,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from cases.models import CareTeamMember, Child, ChildAccessGrant
 from cases.services.access import grant_open
 from core.access import Level, is_registered, scoping
+from core.models import ExportJob
 from institutions.api import ScopedAPIMixin
 from institutions.models import Institution, User
 from institutions.scoping import ScopedViewMixin
@@ -291,3 +294,35 @@ def test_every_url_that_names_an_object_fetches_it_through_the_one_fetch():
         if scoping(model).child_id is not None and name not in MATRIX and name not in SPECIAL:
             unchecked.append(f"{name}: about a child's data, but not in the access matrix")
     assert not unchecked, "\n".join(unchecked)
+
+
+def test_every_export_job_url_answers_its_requester_alone():
+    """A long export's page and file hold children's data but no one child: they are the
+    requester's alone. Every URL that fetches an ExportJob answers every other user 404."""
+    names = [
+        name
+        for _route, name, callback in routes()
+        if getattr(getattr(callback, "view_class", None), "fetch_model", None) is ExportJob
+    ]
+    assert {"exports:job", "exports:download"} <= set(names)
+    requester = user("county_civil")
+    job = ExportJob.objects.create(
+        requester=requester,
+        kind="children",
+        fmt="csv",
+        status=ExportJob.Status.DONE,
+        content=b"\xef\xbb\xbfx",
+        filename="children.csv",
+        total=1,
+        done=1,
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    wrong = []
+    for username in USERS:
+        client = client_for(username)
+        for name in names:
+            status = client.get(reverse(name, args=[job.pk])).status_code
+            want = 200 if username == "county_civil" else 404
+            if status != want:
+                wrong.append(f"{username} {name}: {status}, expected {want}")
+    assert not wrong, "\n".join(wrong)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("username", ROLES_WITH_CHILDREN + ROLES_WITHOUT_CHILDREN)
 def test_every_menu_entry_opens(username, login):
     client = login(username)
-    home = client.get("/")
+    home = client.get("/", follow=True)  # an agency supervisor lands on the dashboard
     assert home.status_code == 200
     nav = home.content.decode().split('id="mainnav"')[1].split("</ul>")[0]
     links = re.findall(r'href="(/[^"]*)"', nav)

@@ -1,0 +1,39 @@
+"""Background jobs of the ground floor: long exports, and dropping their expired files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from core.exports import export_job_fail, export_job_run, export_jobs_purge
+
+
+@shared_task(
+    bind=True,
+    name="core.export_run",
+    acks_late=True,
+    max_retries=3,
+    time_limit=1800,
+    soft_time_limit=1740,
+)
+def export_run_task(self: Any, job_id: int) -> None:
+    """Write one queued export (idempotent: a finished job is left alone)."""
+    try:
+        export_job_run(job_id=job_id)
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away mid-run; nothing was stored, so the job can start again.
+        if self.request.retries >= self.max_retries:
+            export_job_fail(job_id=job_id)
+            raise
+        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+    except Exception:  # a time limit, or a bug: the page says it failed, the log says why
+        export_job_fail(job_id=job_id)
+        raise
+
+
+@shared_task(name="core.purge_exports", time_limit=300, soft_time_limit=270)
+def purge_exports_task() -> int:
+    """Drop the files of exports past their expiry; returns how many were dropped."""
+    return export_jobs_purge()

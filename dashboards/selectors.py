@@ -1,0 +1,202 @@
+"""The dashboard as a supervisor sees it: which regions they may look at, and every indicator for
+one region and period with its drill-down rows, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+from django.utils import timezone
+
+from assessments.models import Assessment
+from dashboards.indicators import (
+    AGENCY_GROUPS,
+    GROUPS,
+    Column,
+    Context,
+    Indicator,
+    children_link,
+    in_region,
+    indicators,
+)
+from followups.models import Visit
+from institutions.models import Membership, Region, User
+from institutions.roles import Role
+from referrals.models import Referral
+
+# Who has a dashboard: the supervisors, of an agency or of child directors, over their
+# jurisdiction.
+DASHBOARD_ROLES = (Role.AGENCY_SUPERVISOR, Role.CHILD_SUPERVISOR)
+DASHBOARD_PERMISSION = "institutions.view_dashboard"
+PERIODS = (1, 3, 6, 12)
+LEVEL_LENGTHS = (2, 4, 6, 9, 12)
+
+
+@dataclass(frozen=True)
+class Access:
+    """The regions a user's dashboard covers and the agency kinds whose view they get first."""
+
+    regions: tuple[str, ...]
+    agencies: tuple[str, ...]
+
+    def covers(self, code: str) -> bool:
+        return any(code.startswith(region) for region in self.regions)
+
+
+def dashboard_access(user: User) -> Access:
+    """One query: the jurisdictions of the user's supervisor memberships (none without the
+    dashboard permission)."""
+    if not user.has_perm(DASHBOARD_PERMISSION):
+        return Access((), ())
+    rows = Membership.objects.filter(
+        user=user, is_active=True, role__in=DASHBOARD_ROLES
+    ).values_list("jurisdiction", "agency__kind")
+    regions: list[str] = []
+    agencies: list[str] = []
+    for jurisdiction, kind in rows:
+        regions += [code for code in jurisdiction if code not in regions]
+        if kind and kind not in agencies:
+            agencies.append(kind)
+    return Access(tuple(regions), tuple(agencies))
+
+
+def dashboard_region(access: Access, code: str | None) -> Region:
+    """The region asked for, which must lie in the user's jurisdiction (404 otherwise: a region
+    outside it is as unknown as one that does not exist); by default the first jurisdiction."""
+    code = (code or "").strip() or (access.regions[0] if access.regions else "")
+    if not code or not access.covers(code):
+        raise Http404
+    region = Region.objects.filter(pk=code).select_related("parent").first()
+    if region is None:
+        raise Http404
+    return region
+
+
+def sub_length(code: str) -> int | None:
+    """The length of the codes one level below `code` (None for a village)."""
+    index = LEVEL_LENGTHS.index(len(code))
+    return LEVEL_LENGTHS[index + 1] if index + 1 < len(LEVEL_LENGTHS) else None
+
+
+@dataclass
+class Cell:
+    value: Any
+    link: str = ""
+    share: float | None = None  # a share of another column, in per cent
+
+
+@dataclass
+class Row:
+    code: str
+    name: str
+    cells: list[Cell]
+    drill: str = ""  # the dashboard of this row's region
+
+
+@dataclass
+class Table:
+    indicator: Indicator
+    columns: tuple[Column, ...]
+    rows: list[Row]
+    total: Row
+
+
+def _cells(indicator: Indicator, code: str, values: dict[str, Any] | None) -> list[Cell]:
+    values = values or {}
+    cells = []
+    for column in indicator.columns:
+        value = values.get(column.key)
+        if value is None and indicator.additive:
+            value = 0
+        share = None
+        if column.share_of:
+            whole = values.get(column.share_of) or 0
+            share = round(100 * (value or 0) / whole, 1) if whole else None
+        link = children_link(code, column.children) if column.children is not None else ""
+        cells.append(Cell(value, link if value else "", share))
+    return cells
+
+
+def dashboard_tables(
+    ctx: Context, *, subregions: list[Region], drill_url: Any
+) -> dict[str, list[Table]]:
+    """Every indicator for the region, by group: two queries each (its rows and its total)."""
+    n = sub_length(ctx.region)
+    names = {region.code: region.name for region in subregions}
+    tables: dict[str, list[Table]] = {}
+    for indicator in indicators():
+        by_row = indicator.compute(ctx, n) if n is not None else {}
+        total = indicator.compute(ctx, None).get("", {})
+        rows = [
+            Row(code, names[code], _cells(indicator, code, by_row.get(code)), drill_url(code))
+            for code in names
+        ]
+        if ctx.region in by_row:  # children registered at the region itself
+            rows.append(Row(ctx.region, "", _cells(indicator, ctx.region, by_row[ctx.region])))
+        tables.setdefault(indicator.group, []).append(
+            Table(
+                indicator,
+                indicator.columns,
+                rows,
+                Row(ctx.region, "", _cells(indicator, ctx.region, total)),
+            )
+        )
+    return tables
+
+
+def ordered_groups(access: Access) -> tuple[list[str], list[str]]:
+    """The user's agencies' groups first (in their order), then the others."""
+    first: list[str] = []
+    for kind in access.agencies:
+        first += [g for g in AGENCY_GROUPS.get(kind, ()) if g not in first]
+    if not first:  # a child supervisor: the children, risk and visits first
+        first = ["children", "risk", "visits"]
+    return first, [g for g in GROUPS if g not in first]
+
+
+def trends(ctx: Context) -> dict[str, Any]:
+    """The last 12 months: results, home visits and referrals sent in the region, by month
+    (three queries)."""
+    start = date(ctx.today.year - 1, ctx.today.month, 1)
+    months = []
+    day = start
+    while day <= ctx.today:
+        months.append(day)
+        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+    def monthly(qs: QuerySet[Any], field: str) -> list[int]:
+        counts = {
+            row["m"].date() if hasattr(row["m"], "date") else row["m"]: row["c"]
+            for row in qs.annotate(m=TruncMonth(field)).values("m").annotate(c=Count("pk"))
+        }
+        return [counts.get(month, 0) for month in months]
+
+    return {
+        "months": [month.strftime("%Y-%m") for month in months],
+        "assessments": monthly(
+            Assessment.objects.filter(
+                in_region("child__residence_region_id", ctx), administered_on__gte=start
+            ).order_by(),
+            "administered_on",
+        ),
+        "visits": monthly(
+            Visit.objects.filter(
+                in_region("child__residence_region_id", ctx), visited_on__gte=start
+            ).order_by(),
+            "visited_on",
+        ),
+        "referrals": monthly(
+            Referral.objects.filter(
+                in_region("child__residence_region_id", ctx), sent_at__date__gte=start
+            ).order_by(),
+            "sent_at",
+        ),
+    }
+
+
+def context_for(region: Region, months: int) -> Context:
+    return Context(region=region.code, months=months, today=timezone.localdate())
