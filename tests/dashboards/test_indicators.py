@@ -258,3 +258,89 @@ def test_the_indicator_tables_export_to_xlsx_and_csv_and_are_logged(county):
         == 2
     )
     assert client.get("/dashboards/export/?region=990101&fmt=xlsx").status_code == 404
+
+
+def test_referrals_alerts_tasks_activities_and_training_have_the_known_answers(county):
+    from decimal import Decimal
+
+    from followups.activities import Attendee, activity_record
+    from followups.models import Activity
+    from followups.services.schedule import tasks_plan
+    from institutions.training import training_record
+    from referrals.models import Referral
+    from referrals.services.lifecycle import referral_decline
+    from tests.conftest import user as demo_user
+    from tests.referrals import advance, sent
+
+    kids = county
+    today = timezone.localdate()
+    # Two referrals from V1: one accepted and seen, one declined; none from V2.
+    advance(sent(kids["high_no_plan"]), Referral.Status.SEEN)
+    declined = sent(kids["screened"])
+    referral_decline(referral=declined, by=demo_user("clinician"), reason="测试：暂不接收")
+    # An open alert in V2 (a flagged talk).
+    VisitFactory(
+        child=kids["none"],
+        kind="talk",
+        concerns=["self_harm_talk"],
+        by=UserFactory(role=Role.CHILD_DIRECTOR, jurisdiction=[V2], is_demo=True),
+    )
+    # An activity in T1 with two children, three guardians; a family-guidance one in T2.
+    organiser = supervisor(Agency.Kind.WOMENS_FEDERATION)
+    activity_record(
+        by=organiser,
+        kind=Activity.Kind.CLASS_MEETING,
+        topic="测试主题班会",
+        held_on=today,
+        region=Region.objects.get(pk=V1),
+        attendees=[
+            Attendee(kids["screened"].record_number, False),
+            Attendee(kids["crisis_plan"].record_number, False),
+        ],
+        guardians_attending=3,
+    )
+    activity_record(
+        by=organiser,
+        kind=Activity.Kind.PARENT_SCHOOL,
+        topic="测试家长学校",
+        held_on=today,
+        region=Region.objects.get(pk=V2),
+        attendees=[],
+        guardians_attending=5,
+    )
+    # A 2.5-hour training in T1 attended by two people.
+    people = [UserFactory(role=Role.CHILD_DIRECTOR, jurisdiction=[V1], is_demo=True) for _ in "ab"]
+    training_record(
+        by=organiser,
+        topic="测试培训",
+        held_on=today,
+        hours=Decimal("2.5"),
+        organiser="测试县妇联",
+        region=Region.objects.get(pk=T1),
+        attendees=[p.username for p in people],
+    )
+    tasks_plan(today=today)
+    tables = tables_for()
+
+    rows, total = figures(tables["referrals"])
+    steps = [c.key for c in tables["referrals"].columns]
+    assert rows[T1][steps.index("seen")] == 1
+    assert rows[T1][steps.index("declined")] == 1
+    assert sum(rows[T2]) == 0
+    assert total[steps.index("seen")] == 1
+
+    rows, total = figures(tables["open_alerts"])
+    assert rows[T2][:2] == [1, 1]  # one alert, one child
+    assert total[:2] == [1, 1] and total[3] == 0  # raised today
+
+    rows, total = figures(tables["activities"])
+    assert rows[T1] == [1, 0, 2, 3]
+    assert rows[T2] == [1, 1, 0, 5]
+    assert total == [2, 1, 2, 8]
+
+    rows, total = figures(tables["training"])
+    assert rows[T1] == [1, 2, 5.0]
+    assert total == [1, 2, 5.0]
+
+    rows, total = figures(tables["tasks"])
+    assert total[0] == sum(r[0] for r in rows.values()) > 0
