@@ -41,7 +41,7 @@ from django.utils.translation import pgettext_lazy
 
 from assessments.child_filters import screened_within_q
 from assessments.models import Alert, Instrument
-from cases.models import Category, Child, RiskLevel
+from cases.models import CareTeamMember, Category, Child, RiskLevel
 from cases.selectors.children import needs_care_plan_q
 from followups.child_filters import overdue_task_q
 from followups.models import Activity, ActivityAttendance, Task, Visit
@@ -720,6 +720,34 @@ def _activities(ctx: Context, n: int | None) -> dict[str, dict[str, Any]]:
         row["children"] = row["children"] or 0
         row["guardians"] = row["guardians"] or 0
     return rows
+
+
+@indicator(
+    key="volunteers",
+    group="activities",
+    label=_("Volunteers paired with children"),
+    definition=_(
+        "Active children of the region with a volunteer on their care team, and the volunteers "
+        "serving them (each counted once per region)."
+    ),
+    columns=(Column("children", _("Children")), Column("volunteers", _("Volunteers"))),
+    additive=False,
+)
+def _volunteers(ctx: Context, n: int | None) -> dict[str, dict[str, Any]]:
+    qs = CareTeamMember.objects.filter(
+        in_region("child__residence_region_id", ctx),
+        child__status=Child.Status.ACTIVE,
+        team_role=CareTeamMember.TeamRole.VOLUNTEER,
+        is_active=True,
+    )
+    return grouped(
+        qs,
+        "child__residence_region_id",
+        ctx,
+        n,
+        children=Count("child_id", distinct=True),
+        volunteers=Count("user_id", distinct=True),
+    )
 
 
 @indicator(

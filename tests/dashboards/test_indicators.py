@@ -263,6 +263,7 @@ def test_the_indicator_tables_export_to_xlsx_and_csv_and_are_logged(county):
 def test_referrals_alerts_tasks_activities_and_training_have_the_known_answers(county):
     from decimal import Decimal
 
+    from cases.services.care import care_team_add
     from followups.activities import Attendee, activity_record
     from followups.models import Activity
     from followups.services.schedule import tasks_plan
@@ -319,8 +320,13 @@ def test_referrals_alerts_tasks_activities_and_training_have_the_known_answers(c
         region=Region.objects.get(pk=T1),
         attendees=[p.username for p in people],
     )
+    volunteer = UserFactory(role=Role.VOLUNTEER, is_demo=True)
+    care_team_add(child=kids["moderate"], team_role="volunteer", user=volunteer, by=organiser)
     tasks_plan(today=today)
     tables = tables_for()
+
+    rows, total = figures(tables["volunteers"])
+    assert rows[T2] == [1, 1] and rows[T1] == [None, None] and total == [1, 1]
 
     rows, total = figures(tables["referrals"])
     steps = [c.key for c in tables["referrals"].columns]
