@@ -25,7 +25,6 @@ FULFILS: dict[str, str] = {
     "assessments.Assessment": Task.Kind.REASSESSMENT,
     "cases.CarePlanReview": Task.Kind.CARE_PLAN_REVIEW,
     "assessments.Alert": Task.Kind.ALERT_UNREVIEWED,
-    "referrals.Referral": Task.Kind.REFERRAL_UNANSWERED,
 }
 
 # Visits close the task of their kind.

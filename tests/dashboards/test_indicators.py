@@ -350,3 +350,65 @@ def test_referrals_alerts_tasks_activities_and_training_have_the_known_answers(c
 
     rows, total = figures(tables["tasks"])
     assert total[0] == sum(r[0] for r in rows.values()) > 0
+
+
+def test_overdue_visits_follow_up_times_and_children_no_questionnaire_fits(county):
+    from cases.services.risk import child_refresh_risk
+    from dashboards.indicators import Context
+    from followups.models import Visit
+    from followups.services.plans import Schedule
+    from followups.services.schedule import tasks_plan
+    from tests.factories.followups import FollowupPlanFactory
+
+    kids = county
+    today = timezone.localdate()
+    mentor = UserFactory(role=Role.MENTOR_TEACHER, is_demo=True)
+    # A follow-up plan in V1 started 20 days ago, weekly: its first visit was due 13 days ago
+    # and is logged today, late.
+    FollowupPlanFactory(
+        child=kids["crisis_plan"],
+        partners=[mentor],
+        schedule=Schedule.every(7),
+        start_on=today - timedelta(days=20),
+    )
+    VisitFactory(child=kids["crisis_plan"], kind=Visit.Kind.FOLLOWUP_VISIT, by=mentor)
+    # A two-year-old in V2: no questionnaire is made for that age.
+    ChildFactory(region=V2, birth_date=today - timedelta(days=2 * 365 + 30))
+    # The flagged talk raises the risk of a V2 child today.
+    VisitFactory(
+        child=kids["none"],
+        kind=Visit.Kind.TALK,
+        concerns=[Visit.Concern.SELF_HARM_TALK],
+        by=UserFactory(role=Role.CHILD_DIRECTOR, jurisdiction=[V2], is_demo=True),
+    )
+    child_refresh_risk(child=kids["none"])
+    tasks_plan(today=today)
+    tables = tables_for()
+
+    rows, total = figures(tables["followup"])
+    assert rows[T1] == [0, 1, 0] and total == [0, 1, 0]
+
+    rows, total = figures(tables["no_instrument"])
+    assert rows[T2] == [1] and total == [1]
+
+    rows, total = figures(tables["risk_change"])
+    assert rows[T2] == [1, 0] and total == [1, 0]
+
+    # A hundred days on, every active child is overdue for a home visit: the one visited today
+    # is at high risk (visited every 14 days), the others were never visited at home.
+    region = Region.objects.get(pk=COUNTY)
+    later = Context(region=COUNTY, months=12, today=today + timedelta(days=100))
+    tasks_plan(today=later.today)
+    subregions = list(Region.objects.filter(parent=region).order_by("code"))
+    overdue = next(
+        t
+        for group in dashboard_tables(later, subregions=subregions, drill_url=str).values()
+        for t in group
+        if t.indicator.key == "visit_overdue"
+    )
+    rows, total = figures(overdue)
+    active = Child.objects.filter(
+        residence_region__pk__startswith=COUNTY, status=Child.Status.ACTIVE
+    ).count()
+    assert total == [active] == [7]
+    assert rows[T1] == [3] and rows[T2] == [3] and rows[COUNTY] == [1]
