@@ -704,3 +704,19 @@ def test_progress_counts_every_row_of_a_larger_file(login):
         Child.objects.filter(name__startswith="测试").values_list("record_number", flat=True)
     )
     assert len(record_numbers) == 450
+
+
+@pytest.mark.django_db
+def test_an_import_writes_its_history_under_one_context_naming_the_job(login):
+    from cases.models import ChildEvent
+
+    give_schools_to("welfare_staff")
+    client = login("welfare_staff")
+    job = run(job_of(upload(client, xlsx([row(), row(**{"姓名": "测试丁", "身份证号": ""})]))))
+    assert job.status == ChildImport.Status.DONE, job.errors
+    events = ChildEvent.objects.filter(pgh_obj__created_at__gte=job.created_at)
+    contexts = {event.pgh_context_id for event in events}
+    assert len(events) == 2 and len(contexts) == 1 and None not in contexts
+    context = events[0].pgh_context
+    assert context.metadata["import_job"] == job.pk
+    assert context.metadata["user"] == user("welfare_staff").pk
