@@ -21,12 +21,12 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        rows = self.object_list
+        rows: Any = self.object_list
         if isinstance(rows, QuerySet):
             # The order and the shown columns cost a sort and subqueries a count needs neither
             # of (a scale test measured 290 ms with the ORDER BY, 40 ms without).
             rows = rows.order_by().values("pk")
-        return int(rows[: self.cap + 1].count())  # type: ignore[index]
+        return int(rows[: self.cap + 1].count())
 
     @property
     def is_capped(self) -> bool:
