@@ -24,7 +24,7 @@ from assessments.services import assessment_submit, instrument_fit_problem
 from cases.models import Child, Consent, RiskLevel
 from cases.services.family import has_consent
 from core.access import fetch
-from core.inputs import BoundedSerializerMixin
+from core.inputs import BoundedSerializerMixin, whole_number
 from institutions.api import ScopedAPIMixin
 from institutions.roles import Level
 from institutions.selectors import signed_in_user
@@ -182,7 +182,8 @@ class AssessmentViewSet(
 
     def get_log_detail(self) -> dict[str, Any] | None:
         pk = str(self.kwargs.get("pk", ""))
-        return {"assessment": int(pk)} if pk.isdigit() else None  # not a number: 404 anyway
+        number = whole_number(pk)
+        return {"assessment": number} if number is not None else None  # not a number: 404 anyway
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()  # the one fetch, which logs the read

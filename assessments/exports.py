@@ -14,6 +14,7 @@ from assessments.selectors import assessments_visible_to, sessions_visible_to
 from cases.exports import may_export_children
 from cases.models import RiskLevel
 from core.exports import Column, ExportContext, ExportSpec, register_export, yes_no
+from core.inputs import whole_number
 from institutions.masking import FieldKind, mask
 from institutions.models import User
 
@@ -32,7 +33,7 @@ def session_rows(user: User, params: QueryDict) -> QuerySet[ScreeningSession]:
 def threshold_of(params: QueryDict) -> int:
     """The summary's risk threshold (`?threshold=`), as the summary page reads it."""
     raw = params.get("threshold") or ""
-    value = int(raw) if raw.isdigit() else THRESHOLD
+    value = whole_number(raw, default=THRESHOLD)
     return value if value in RiskLevel.values and value != RiskLevel.NONE else THRESHOLD
 
 

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "institutions.middleware.TwoFactorRequiredMiddleware",
     # Attaches the signed-in user and the URL to every history row a request writes.
     "pghistory.middleware.HistoryMiddleware",
+    "core.db_routing.StickToPrimaryAfterWriteMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "institutions.middleware.SecurityHeadersMiddleware",
@@ -110,6 +111,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.get_database()}
+# A PostgreSQL streaming replica for the heavy reads (dashboards, exports, API lists): see
+# core/db_routing.py. Tests get the alias as a mirror of the default database, switched off
+# unless a test turns REPLICA_READS on.
+REPLICA_READS = bool(env.get_str("DATABASE_REPLICA_URL", ""))
+if REPLICA_READS or DJANGO_ENV == "test":
+    DATABASES["replica"] = (
+        env.get_database("DATABASE_REPLICA_URL") if REPLICA_READS else dict(DATABASES["default"])
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.db_routing.ReplicaRouter"]
+# After a write, the user reads from the primary for this long (the replica's lag budget).
+REPLICA_STICKY_SECONDS = env.get_int("REPLICA_STICKY_SECONDS", 10, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.get_redis_url()

@@ -171,3 +171,27 @@ class BoundedSerializerMixin:
         for field in fields.values():
             bound_serializer_field(field)
         return fields
+
+
+# A number typed into a URL or a form is at most this many digits (a bigint id has 19).
+_MAX_DIGITS = 18
+
+
+def is_ascii_digits(raw: str | None) -> bool:
+    """Only the digits 0 to 9: `str.isdigit()` also accepts "²" or "１２", which `int()` refuses
+    or reads differently, so every request value is checked with this instead."""
+    return bool(raw) and raw.isascii() and raw.isdigit()  # type: ignore[union-attr]
+
+
+def whole_number(
+    raw: str | None, *, default: int | None = None, low: int | None = None, high: int | None = None
+) -> int | None:
+    """A request value as a non-negative whole number within [low, high], or `default` when it
+    is missing, not ASCII digits, too long, or out of bounds. Never raises."""
+    raw = (raw or "").strip()
+    if not is_ascii_digits(raw) or len(raw) > _MAX_DIGITS:
+        return default
+    value = int(raw)
+    if (low is not None and value < low) or (high is not None and value > high):
+        return default
+    return value

@@ -602,8 +602,8 @@ def _referral_times(ctx: Context, n: int | None) -> dict[str, dict[str, Any]]:
     group="followup",
     label=_("Follow-up visits on time and late"),
     definition=_(
-        "Follow-up visits due in the period: done by their due date, done after it, and still "
-        "overdue."
+        "Follow-up visits due in the period: done by their due date, done after it; and the "
+        "children whose follow-up visit is overdue now."
     ),
     columns=(
         Column("on_time", _("On time")),
@@ -612,13 +612,17 @@ def _referral_times(ctx: Context, n: int | None) -> dict[str, dict[str, Any]]:
     ),
 )
 def _followup(ctx: Context, n: int | None) -> dict[str, dict[str, Any]]:
-    qs = Task.objects.filter(
-        in_region("child__residence_region_id", ctx),
-        kind=Task.Kind.FOLLOWUP_VISIT,
-        due_on__gte=ctx.start,
-        due_on__lte=ctx.today,
-    ).annotate(_closed_on=Cast(TruncDate("closed_at"), DateField()))
-    done = Q(status=Task.Status.DONE)
+    in_period = Q(due_on__gte=ctx.start, due_on__lte=ctx.today)
+    # Overdue now: what the children list's `followup_due` filter selects, whenever it fell due.
+    overdue = Q(status__in=Task.PENDING, due_on__lt=ctx.today)
+    qs = (
+        Task.objects.filter(
+            in_region("child__residence_region_id", ctx), kind=Task.Kind.FOLLOWUP_VISIT
+        )
+        .filter(in_period | overdue)
+        .annotate(_closed_on=Cast(TruncDate("closed_at"), DateField()))
+    )
+    done = Q(status=Task.Status.DONE) & in_period
     return grouped(
         qs,
         "child__residence_region_id",
@@ -626,7 +630,7 @@ def _followup(ctx: Context, n: int | None) -> dict[str, dict[str, Any]]:
         n,
         on_time=Count("pk", filter=done & Q(_closed_on__lte=F("due_on"))),
         late=Count("pk", filter=done & Q(_closed_on__gt=F("due_on"))),
-        overdue=Count("pk", filter=Q(status__in=Task.PENDING)),
+        overdue=Count("child_id", filter=overdue, distinct=True),
     )
 
 

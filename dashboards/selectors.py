@@ -161,7 +161,9 @@ def ordered_groups(access: Access) -> tuple[list[str], list[str]]:
 def trends(ctx: Context) -> dict[str, Any]:
     """The last 12 months: results, home visits and referrals sent in the region, by month
     (three queries)."""
-    start = date(ctx.today.year - 1, ctx.today.month, 1)
+    # The first of the month eleven months ago: this month and the eleven before it.
+    back = ctx.today.year * 12 + ctx.today.month - 1 - 11
+    start = date(back // 12, back % 12 + 1, 1)
     months = []
     day = start
     while day <= ctx.today:

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.access_log import access_record
+from core.db_routing import reads_from_replica
 from core.models import AccessEvent
 from core.navigation import home_panels
 from core.spreadsheets import Sheet, csv_bytes, spreadsheet_response, xlsx_bytes
@@ -76,6 +77,7 @@ def _dashboard_request(request: HttpRequest) -> tuple[Any, Region, int]:
 
 
 @login_required
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The indicators of a region (the user's jurisdiction, or a region inside it: the
     drill-down) for a period: the user's agency's groups first, every other group a tap away.
@@ -132,6 +134,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def dashboard_export(request: HttpRequest) -> HttpResponse:
     """Every indicator table of a region, as on the page, to XLSX (a sheet per group) or CSV
     (the tables one after another): headers in Chinese, aggregates only (no child's data), and

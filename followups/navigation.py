@@ -8,6 +8,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.access_log import access_record_many
+from core.models import AccessEvent
 from core.navigation import (
     HomePanel,
     MenuEntry,
@@ -35,6 +37,14 @@ def _tasks_panel(user: Any) -> dict[str, Any] | None:
     tasks, total = my_tasks_first(user, limit=HOME_TASKS)
     if not total and not user.has_perm("followups.add_visit"):
         return None
+    if tasks:  # the rows name children: each is in the access log (one query)
+        access_record_many(
+            user=user,
+            action=AccessEvent.Action.LIST,
+            child_ids=[task.child_id for task in tasks],
+            path="/",
+            detail={"tasks": True},
+        )
     return {"tasks": tasks, "total": total, "today": timezone.localdate()}
 
 

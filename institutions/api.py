@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from rest_framework import permissions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
 from core.access import fetch
+from core.db_routing import replica_reads
 from institutions.roles import Level
 from institutions.scoping import ScopeSelector
 from institutions.twofactor import two_factor_step
@@ -96,6 +98,16 @@ class ScopedAPIMixin:
         view.check_object_permissions(request, obj)
         view._fetched = obj
         return obj
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        """A list (a GET without an object's id) reads from the replica when one is configured
+        (core.db_routing); one object, and every write, from the primary."""
+        view: Any = self
+        lookup = view.lookup_url_kwarg or view.lookup_field
+        if request.method == "GET" and lookup not in kwargs:
+            with replica_reads(request):
+                return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
     def get_queryset(self) -> QuerySet[Any]:
         selector = type(self).scope_selector

@@ -24,7 +24,7 @@ def normalize_region_code(raw: str) -> str:
     `110101000000` (a county) becomes `110101`; `990101001` stays as it is.
     """
     code = raw.strip()
-    if not code.isdigit():
+    if not (code.isascii() and code.isdigit()):
         raise ValueError(_("A region code has only digits."))
     if len(code) == 12:
         for length in LEVEL_LENGTHS[:-1]:

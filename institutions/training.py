@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.inputs import whole_number
 from institutions.models import Agency, Membership, Region, Training, TrainingAttendance, User
 from institutions.roles import Level, Role
 from institutions.selectors import scope_for
@@ -54,7 +55,8 @@ def report_year_today() -> int:
 def report_year(raw: str) -> int:
     """The year a report asks for (`?year=`): 2000 up to this year, this year otherwise."""
     this_year = report_year_today()
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
+    year = whole_number(raw, default=this_year, low=2000, high=this_year)
+    return this_year if year is None else year
 
 
 def _prefix_q(field: str, prefixes: Sequence[str]) -> Q:

@@ -15,6 +15,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.inputs import whole_number
 from institutions.api import ScopedAPIMixin
 from referrals.models import Referral
 from referrals.selectors import REFERRAL_RELATED, clinical_access, referrals_visible_to
@@ -96,7 +97,8 @@ class ReferralViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_log_detail(self) -> dict[str, Any] | None:
         pk = str(self.kwargs.get("pk", ""))
-        return {"referral": int(pk)} if pk.isdigit() else None  # not a number: 404 anyway
+        number = whole_number(pk)
+        return {"referral": number} if number is not None else None  # not a number: 404 anyway
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         referral = self.get_object()  # the one fetch, which logs the read

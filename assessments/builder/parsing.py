@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from assessments.scoring import TOTAL
 from cases.models import RiskLevel
+from core.inputs import whole_number
 
 SECTIONS = ("options", "items", "subscales", "bands", "critical")
 
@@ -82,8 +83,9 @@ def _risk(word: str) -> int | None:
     word = word.strip().lower()
     if word in RISK_WORDS:
         return RISK_WORDS[word]
-    if word.isdigit() and int(word) in RiskLevel.values:
-        return int(word)
+    number = whole_number(word)
+    if number is not None and number in RiskLevel.values:
+        return number
     for language in ("zh-hans", "en"):
         with translation.override(language):
             for level in RiskLevel:

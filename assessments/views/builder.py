@@ -23,6 +23,7 @@ from assessments.models import Instrument
 from assessments.scoring import TOTAL, Definition, text_in
 from cases.models import RiskLevel
 from core.access import fetch
+from core.inputs import whole_number
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
@@ -199,7 +200,7 @@ class InstrumentCreateView(ScopedViewMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         initial: dict[str, Any] = {}
         source = request.GET.get("copy", "")
-        if source.isdigit():
+        if whole_number(source) is not None:
             original = fetch(
                 request,
                 Instrument,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Child, Consent, Guardian
 from cases.services.family import GUARDIAN_FIELDS, consent_giver_choices, consent_giver_from
+from core.inputs import is_ascii_digits
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Agency, Institution, User
 
@@ -35,7 +36,7 @@ class GuardianForm(BootstrapFormMixin, forms.ModelForm):
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data.get("phone", "").replace(" ", "").replace("-", "")
-        if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
+        if phone and not (is_ascii_digits(phone) and 7 <= len(phone) <= 15):
             raise forms.ValidationError(_("Enter a phone number of 7 to 15 digits."))
         return phone
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from cases.models import Child, Consent, Guardian
 from cases.services.child import EditConflict, save_if_unchanged
 from core.access_log import access_record
+from core.inputs import whole_number
 from core.models import AccessEvent
 from institutions.models import Agency, User
 from institutions.selectors import scope_for
@@ -148,7 +149,7 @@ def consent_giver_from(
     if value != CHILD_GIVES_CONSENT:
         guardian = (
             child.guardians.select_related("institution")
-            .filter(pk=int(value) if value.isdigit() else 0)
+            .filter(pk=whole_number(value) or 0)
             .first()
         )
         if guardian is None:

@@ -24,6 +24,7 @@ from cases.services.family import (
 )
 from cases.views.children import file_url
 from cases.views.object_form import ObjectFormView
+from core.inputs import whole_number
 from institutions.models import User
 from institutions.selectors import signed_in_user
 
@@ -68,7 +69,7 @@ class GuardianEditView(ObjectFormView):
                 guardian_deactivate(
                     guardian=guardian,
                     by=signed_in_user(request),
-                    expected_version=int(version) if version.isdigit() else None,
+                    expected_version=whole_number(version),
                 )
             except EditConflict as conflict:
                 return self.render_conflict(request, conflict.current)

@@ -208,7 +208,9 @@ def plan_from_discharge(*, referral: Any, by: User) -> FollowupPlan | None:
 
 @transaction.atomic
 def plan_set_partners(*, plan: FollowupPlan, partners: Sequence[User], by: User) -> list[User]:
-    """Pair more people with the child (the supervisor naming someone the discharge lacked)."""
+    """Pair more people with the child (the supervisor naming someone the discharge lacked);
+    the plan is locked, so a plan ended meanwhile pairs nobody."""
+    plan = FollowupPlan.objects.select_for_update().select_related("child").get(pk=plan.pk)
     if plan.status != FollowupPlan.Status.ACTIVE:
         raise ValidationError(_("This follow-up plan has ended."), code="ended")
     added = _pair(plan=plan, partners=partners, by=by)

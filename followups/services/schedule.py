@@ -21,11 +21,15 @@ from followups.scheduling import PENDING, KindResult, plan_tasks
 from institutions.models import User
 
 # Which record closes which kind of task (the sender of `child_record_saved`, as "app.Model").
+# A task about one record (an alert) is closed only by that record.
 FULFILS: dict[str, str] = {
     "assessments.Assessment": Task.Kind.REASSESSMENT,
     "cases.CarePlanReview": Task.Kind.CARE_PLAN_REVIEW,
     "assessments.Alert": Task.Kind.ALERT_UNREVIEWED,
 }
+
+# Kinds whose task is about one record (its `source_id`), closed when that record is.
+SOURCE_KINDS = frozenset({Task.Kind.ALERT_UNREVIEWED, Task.Kind.REFERRAL_UNANSWERED})
 
 # Visits close the task of their kind.
 VISIT_FULFILS: dict[str, str] = {
@@ -47,21 +51,30 @@ def tasks_plan(*, today: date, child_ids: Iterable[int] | None = None) -> dict[s
 
 
 def tasks_fulfil(
-    *, child_id: int, kind: str, record: str, on: date | None = None, today: date | None = None
+    *,
+    child_id: int,
+    kind: str,
+    record: str,
+    on: date | None = None,
+    today: date | None = None,
+    source_id: int | None = None,
 ) -> int:
     """Close the child's pending task of `kind` as done by `record` ("visit:12", dated `on`),
     then plan the child's tasks again (the next one falls due from this record).
 
     A record dated before the task was due fulfils it early: the task moves to the record's
     date as it closes, so the next one (due from the record) has a date of its own. A second
-    record of the same day leaves the next task open: that day's task is already done."""
+    record of the same day leaves the next task open: that day's task is already done. For a
+    task about one record (`source_id`: an alert, a referral), only that record's closing
+    fulfils it: closing another alert of the child leaves the task about the first one open."""
     today = today or timezone.localdate()
     with transaction.atomic():
-        task = (
-            Task.objects.select_for_update()
-            .filter(child_id=child_id, kind=kind, status__in=PENDING)
-            .first()
+        pending = Task.objects.select_for_update().filter(
+            child_id=child_id, kind=kind, status__in=PENDING
         )
+        if source_id is not None:
+            pending = pending.filter(source_id=source_id)
+        task = pending.first()
         done = 0
         if task is not None:
             due = min(task.due_on, on) if on else task.due_on
@@ -177,6 +190,13 @@ def on_child_record_saved(
     label = f"{sender._meta.app_label}.{sender.__name__}"
     kind = FULFILS.get(label)
     if kind is not None and record_id is not None:
-        tasks_fulfil(child_id=child_id, kind=kind, record=f"{sender._meta.model_name}:{record_id}")
+        about_record = kind in SOURCE_KINDS
+        tasks_fulfil(
+            child_id=child_id,
+            kind=kind,
+            record=f"{sender._meta.model_name}:{record_id}",
+            on=on or (timezone.localdate() if about_record else None),
+            source_id=record_id if about_record else None,
+        )
     else:
         tasks_plan(today=timezone.localdate(), child_ids=[child_id])

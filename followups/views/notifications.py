@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from core.inputs import whole_number
 from core.models import Notification
 from core.notifications import (
     notification_preference,
@@ -48,10 +49,13 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     """Mark one (`id`) or all of my notifications read, then follow its link if it has one."""
     user = signed_in_user(request)
     raw = request.POST.get("id")
-    if raw and raw.isdigit():
-        notifications_mark_read(user=user, ids=[int(raw)])
+    number = whole_number(raw)
+    if raw and number is None:  # not an id: nothing to mark (and not everything)
+        return redirect("followups:notifications")
+    if number is not None:
+        notifications_mark_read(user=user, ids=[number])
         target = (
-            Notification.objects.filter(recipient=user, pk=int(raw))
+            Notification.objects.filter(recipient=user, pk=number)
             .values_list("link", flat=True)
             .first()
         )

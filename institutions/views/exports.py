@@ -66,6 +66,12 @@ class ExportView(ScopedViewMixin, View):
         params = export_params(request.GET, **self.url_params(**kwargs))
         fmt = request.GET.get("fmt", "")
         if fmt not in FORMATS:
+            # The rows are not read, but their scope is checked (404 outside it) before the
+            # page offers to export them.
+            try:
+                rows_for(spec, user=user, params=params)
+            except ValidationError as error:
+                return self.choose(request, spec, params, errors=error.messages, status=400)
             return self.choose(request, spec, params)
         deidentified = wants_deidentified(request)
         try:

@@ -38,6 +38,8 @@ def _answered(locked: Referral) -> None:
         child_id=locked.child_id,
         kind=Task.Kind.REFERRAL_UNANSWERED,
         record=f"referral:{locked.pk}",
+        on=timezone.localdate(),
+        source_id=locked.pk,
     )
 
 

@@ -17,6 +17,7 @@ from assessments.selectors import assessments_visible_to
 from cases.models import Child, RiskLevel
 from cases.selectors.scope import child_scope_q
 from core.access import fetch
+from core.inputs import whole_number
 from core.submissions import SubmitOnceMixin
 from followups.models import Visit
 from institutions.models import User
@@ -40,7 +41,7 @@ def _prefill(request: HttpRequest, child: Child) -> dict[str, Any]:
         initial["service"] = raw_service
     raw = request.GET.get("assessment", "")
     if raw:
-        if not raw.isdigit():
+        if whole_number(raw) is None:
             raise Http404
         assessment = fetch(
             request,
@@ -67,7 +68,7 @@ def _prefill(request: HttpRequest, child: Child) -> dict[str, Any]:
             initial["urgency"] = Referral.Urgency.URGENT
     raw = request.GET.get("visit", "")
     if raw:
-        if not raw.isdigit():
+        if whole_number(raw) is None:
             raise Http404
         visit = fetch(
             request, Visit, raw, level=Level.READ, queryset=Visit.objects.filter(child=child)
