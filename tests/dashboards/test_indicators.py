@@ -335,6 +335,12 @@ def test_referrals_alerts_tasks_activities_and_training_have_the_known_answers(c
     assert sum(rows[T2]) == 0
     assert total[steps.index("seen")] == 1
 
+    # The seen referral was accepted and seen at once: medians of about no days; the declined
+    # one was never accepted, so it counts in neither median.
+    rows, total = figures(tables["referral_times"])
+    assert rows[T1][0] == pytest.approx(0, abs=0.1) and rows[T1][1] == pytest.approx(0, abs=0.1)
+    assert rows[T2] == [None, None]
+
     rows, total = figures(tables["open_alerts"])
     assert rows[T2][:2] == [1, 1]  # one alert, one child
     assert total[:2] == [1, 1] and total[3] == 0  # raised today
