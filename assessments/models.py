@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from assessments.scoring import Definition, text_in
-from cases.models import Category, Child, Guardian, RiskLevel
+from cases.models import Child, Guardian, IntervalRule, RiskLevel
 from institutions.models import Institution
 
 
@@ -360,7 +360,7 @@ class GuardianInformed(models.Model):
         return f"{self.alert_id} {self.guardian_id} {self.informed_at:%Y-%m-%d %H:%M}"
 
 
-class ReassessmentPolicy(models.Model):
+class ReassessmentPolicy(IntervalRule):
     """How often a child is reassessed; the shortest interval among matching rows applies."""
 
     class Setting(models.TextChoices):
@@ -371,22 +371,6 @@ class ReassessmentPolicy(models.Model):
     setting = models.CharField(
         _("applies to"), max_length=16, choices=Setting.choices, default=Setting.ANY
     )
-    risk_level = models.PositiveSmallIntegerField(
-        _("risk level"),
-        choices=RiskLevel.choices,
-        null=True,
-        blank=True,
-        help_text=_("Empty: any risk level."),
-    )
-    category = models.CharField(
-        _("category"),
-        max_length=32,
-        choices=Category.choices,
-        blank=True,
-        help_text=_("Empty: any category."),
-    )
-    interval_days = models.PositiveIntegerField(_("interval in days"))
-    is_active = models.BooleanField(_("in force"), default=True)
 
     class Meta:
         verbose_name = _("reassessment policy")

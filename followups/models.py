@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from cases.models import Category, RiskLevel
+from cases.models import IntervalRule
 
 
 class Visit(models.Model):
@@ -215,26 +215,9 @@ class ActivityAttendance(models.Model):
 # --- Policy tables (administrators edit them in the admin site; DESIGN.md §6) -------------------
 
 
-class VisitPolicy(models.Model):
+class VisitPolicy(IntervalRule):
     """How often a child is visited at home: the shortest interval among the rows that match
     the child's risk level and categories applies."""
-
-    risk_level = models.PositiveSmallIntegerField(
-        _("risk level"),
-        choices=RiskLevel.choices,
-        null=True,
-        blank=True,
-        help_text=_("Empty: any risk level."),
-    )
-    category = models.CharField(
-        _("category"),
-        max_length=32,
-        choices=Category.choices,
-        blank=True,
-        help_text=_("Empty: any category."),
-    )
-    interval_days = models.PositiveIntegerField(_("interval in days"))
-    is_active = models.BooleanField(_("in force"), default=True)
 
     class Meta:
         verbose_name = _("home-visit policy")

@@ -4,6 +4,7 @@ from cases.models.care import CarePlan, CarePlanReview, CareTeamMember
 from cases.models.child import (
     Category,
     Child,
+    IntervalRule,
     RiskLevel,
 )
 from cases.models.family import Consent, Guardian
@@ -28,5 +29,6 @@ __all__ = [
     "EmergencyAccess",
     "Guardian",
     "Handover",
+    "IntervalRule",
     "RiskLevel",
 ]

@@ -175,3 +175,29 @@ class Child(models.Model):
     @property
     def is_high_risk(self) -> bool:
         return self.risk_level >= RiskLevel.HIGH
+
+
+class IntervalRule(models.Model):
+    """A row of an interval policy (how often a child is reassessed, visited): it applies to
+    children of a risk level and a category (empty: any), and the shortest interval among the
+    rows in force that match a child applies to that child."""
+
+    risk_level = models.PositiveSmallIntegerField(
+        _("risk level"),
+        choices=RiskLevel.choices,
+        null=True,
+        blank=True,
+        help_text=_("Empty: any risk level."),
+    )
+    category = models.CharField(
+        _("category"),
+        max_length=32,
+        choices=Category.choices,
+        blank=True,
+        help_text=_("Empty: any category."),
+    )
+    interval_days = models.PositiveIntegerField(_("interval in days"))
+    is_active = models.BooleanField(_("in force"), default=True)
+
+    class Meta:
+        abstract = True
