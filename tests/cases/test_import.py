@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -28,6 +29,8 @@ from institutions.services import membership_grant
 from tests.conftest import user
 from tests.demo import MIDDLE_SCHOOL, TOWNSHIP_A, VILLAGE_B, WELFARE
 from tests.factories import ChildFactory, agency
+
+ChildEvent = apps.get_model("cases", "ChildEvent")
 
 # Written out here, not imported: the test holds the file format to what users were given.
 HEADERS = [
@@ -170,6 +173,15 @@ def test_clean_xlsx_imports_every_row_through_the_worker(demo_world, login):
     assert job.created_count == 3
     assert job.processed_rows == job.total_rows == 3
     assert Child.objects.count() == before + 3
+    # The job wrote its history under one context naming the job, the import and who ran it.
+    events = ChildEvent.objects.filter(
+        pgh_obj__in=Child.objects.filter(created_by=user("welfare_staff"))
+    )
+    contexts = {event.pgh_context_id for event in events}
+    assert len(events) == 3 and len(contexts) == 1 and None not in contexts
+    metadata = events[0].pgh_context.metadata
+    assert metadata["job"] == child_import_run_task.name and metadata["import_job"] == job.pk
+    assert metadata["user"] == user("welfare_staff").pk
 
     first = Child.objects.get(national_id_hash=national_id_hash(rows[0]["身份证号"]))
     assert first.name == "测试甲"
