@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,28 @@ class Category(models.TextChoices):
     RURAL_LEFT_BEHIND = "rural_left_behind", _("Rural left-behind child")
     MIGRANT = "migrant", _("Migrant child")
     OTHER = "other", _("Other")
+
+
+def name_grams(name: models.Expression | models.F) -> models.Func:
+    """The distinct characters and pairs of adjacent characters of a name, upper-cased: the
+    SQL function `child_name_grams` (cases migration 0009), indexed with GIN for name search.
+
+    Not pg_trgm: a two-character name (王芳) holds no whole trigram, and pg_trgm takes no
+    trigrams at all from Chinese characters in a database whose LC_CTYPE is C.
+    """
+    return models.Func(
+        name, function="child_name_grams", output_field=ArrayField(models.TextField())
+    )
+
+
+def name_search_grams(text: str) -> models.Func:
+    """What a name containing `text` must hold among its `name_grams`: the pairs of adjacent
+    characters of `text`, or its one character (SQL function `child_name_query_grams`)."""
+    return models.Func(
+        models.Value(text),
+        function="child_name_query_grams",
+        output_field=ArrayField(models.TextField()),
+    )
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -138,6 +161,11 @@ class Child(models.Model):
             models.Index(fields=["risk_level"], name="child_risk"),
             models.Index(fields=["status"], name="child_status"),
             models.Index(fields=["birth_date"], name="child_birth_date"),
+            # Search (cases.selectors.children.search_q): characters anywhere in the name, and
+            # the record number case-insensitively; the pinyin prefix uses name_pinyin's
+            # varchar_pattern_ops ("_like") index that db_index gives it.
+            GinIndex(name_grams(models.F("name")), name="child_name_grams"),
+            models.Index(Upper("record_number"), name="child_record_number_upper"),
         ]
         constraints = [
             models.CheckConstraint(

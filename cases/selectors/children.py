@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.postgres.lookups import DataContains
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from cases.identity import name_key, national_id_hash
 from cases.models import (
@@ -21,6 +22,7 @@ from cases.models import (
     Handover,
     RiskLevel,
 )
+from cases.models.child import name_grams, name_search_grams
 from cases.selectors.scope import children_visible_to
 from institutions.masking import FieldKind, mask, masked, may_see
 from institutions.models import Region, User
@@ -49,12 +51,20 @@ def child_list(*, user: User, search: str = "") -> QuerySet[Child]:
 
 
 def search_q(text: str) -> Q:
-    """Name (characters or pinyin), record number, or a whole ID number (matched by hash)."""
+    """Name (characters anywhere, or a pinyin prefix), record number (any case), or a whole ID
+    number (matched by hash).
+
+    Every arm has an index (DESIGN.md §8): the name through the GIN index of its characters and
+    character pairs (`name_grams`, which the pairs of the text narrow to candidates and the
+    `icontains` checks), the record number through its UPPER index, the pinyin through
+    name_pinyin's pattern index, the ID number through its hash's unique index.
+    """
     text = text.strip()
     compact = text.replace(" ", "").upper()
     if len(compact) == 18 and compact[:17].isdigit():
         return Q(national_id_hash=national_id_hash(compact))
-    q = Q(name__icontains=text) | Q(record_number__iexact=text)
+    in_name = DataContains(name_grams(F("name")), name_search_grams(text))
+    q = Q(in_name, name__icontains=text) | Q(record_number__iexact=text)
     key = name_key(text)
     if key and len(key) >= 2:
         q |= Q(name_pinyin__startswith=key)

@@ -61,16 +61,17 @@ def child_scope_q(user: User | AnonymousUser, *, level: Level = Level.READ, via:
         q |= Q(**{f"{via}school_id__in": schools})
     if residences := scope.residence_ids_at(level):
         q |= Q(**{f"{via}residential_institution_id__in": residences})
-    child_id = _child_id_path(via)
-    q |= id_in(child_id, live_grants(user_id=scope.user_id, level=level).values("child_id"))
+    # The children given to this user one by one (grants, and break the glass for reading):
+    # one array, so that a user with no area of their own gets one indexed `id = ANY(...)`.
+    given = live_grants(user_id=scope.user_id, level=level).order_by().values("child_id")
     if level == Level.READ:
         emergency = (
             EmergencyAccess.objects.filter(user_id=scope.user_id, expires_at__gt=timezone.now())
             .order_by()
             .values("child_id")
         )
-        q |= id_in(child_id, emergency)
-    return q
+        given = given.union(emergency, all=True)
+    return q | id_in(_child_id_path(via), given)
 
 
 def access_level(user: User | AnonymousUser, child: Child) -> Level | None:
