@@ -274,6 +274,11 @@ CELERY_BEAT_SCHEDULE = {
     "referrals-expire-access": {"task": "referrals.expire_access", "schedule": 3600.0},
     # The files of long exports past EXPORT_TTL_HOURS deleted (the record of the export stays).
     "core-purge-exports": {"task": "core.purge_exports", "schedule": 3600.0},
+    # The month partitions of the access log, notifications and history made 3 months ahead.
+    "core-ensure-partitions": {
+        "task": "core.ensure_partitions",
+        "schedule": crontab(minute=20, hour=3),
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 

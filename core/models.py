@@ -175,6 +175,10 @@ class Delivery(models.Model):
         FAILED = "failed", _("Failed")
         DIGEST = "digest", _("Waiting for the daily digest")
 
+    # No database constraint: notifications are partitioned by month (core.partitions), and no
+    # foreign key can point at a partitioned table's id alone. It cannot dangle: notifications
+    # are append-only, never deleted (only their read time changes), and PROTECT still guards
+    # a delete through Django.
     notification = models.ForeignKey(
         Notification,
         verbose_name=_("notification"),
@@ -182,6 +186,7 @@ class Delivery(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="deliveries",
+        db_constraint=False,
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

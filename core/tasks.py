@@ -1,13 +1,16 @@
-"""Background jobs of the ground floor: long exports, and dropping their expired files."""
+"""Background jobs of the ground floor: long exports, dropping their expired files, and the
+month partitions of the largest tables."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from core.exports import export_job_fail, export_job_run, export_jobs_purge
+from core.partitions import MONTHS_AHEAD, ensure_monthly_partitions
 
 
 @shared_task(
@@ -37,3 +40,16 @@ def export_run_task(self: Any, job_id: int) -> None:
 def purge_exports_task() -> int:
     """Drop the files of exports past their expiry; returns how many were dropped."""
     return export_jobs_purge()
+
+
+@shared_task(name="core.ensure_partitions", time_limit=600, soft_time_limit=570)
+def ensure_partitions_task(today: str | None = None) -> int:
+    """Make the month partitions of the coming months (and of any row in a DEFAULT partition);
+    returns how many were made. Daily, so that a run that gave up waiting for a lock (held by a
+    long read) is made up the next day, months before the partition is needed."""
+    made = ensure_monthly_partitions(
+        MONTHS_AHEAD,
+        today=date.fromisoformat(today) if today else None,
+        lock_timeout="5s",
+    )
+    return len(made)

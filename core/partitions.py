@@ -1,0 +1,352 @@
+"""Monthly range partitions of the largest append-only tables (the access log, notifications and
+the history tables of django-pghistory).
+
+Each table in `PARTITIONED` is declaratively partitioned by month on its time column (PostgreSQL
+15 or newer; the embedded server of `make test` is 18). Month bounds are UTC months, named
+`<table>_pYYYY_MM`; rows outside every month land in `<table>_default`.
+
+What partitioning changes, and how it is met:
+
+- A partitioned table's primary key must contain the partition key: in the database it is
+  `(id, time)`, while the Django models keep `id` as their primary key (Django needs no database
+  constraint on `id` alone). Ids stay unique because they come from the table's one identity
+  sequence, shared by every partition.
+- No foreign key can point at `(id)` alone of a partitioned table: `core.Delivery.notification`
+  is declared `db_constraint=False` (notifications are never deleted, so it cannot dangle).
+- Row triggers, indexes and foreign keys made on the parent apply to every partition, present
+  and future (the access log's append-only trigger and pgtrigger's on the history tables).
+- `ensure_monthly_partitions` (migrations, and the daily `core.ensure_partitions` job) keeps the
+  coming months made in advance, so the DEFAULT partition stays empty; should rows land there
+  anyway (a date far ahead or far back), the next run gives their months a partition and moves
+  them into it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import connections, transaction
+from django.utils import timezone
+
+# How many months after the current one are kept made in advance by the scheduled job.
+MONTHS_AHEAD = 3
+
+
+@dataclass(frozen=True)
+class Partitioned:
+    """One table partitioned by month: its name, its time column and its id column."""
+
+    table: str
+    column: str
+    key: str = "id"
+
+    def __post_init__(self) -> None:
+        # They are written into SQL as identifiers: plain lower-case names only.
+        for name in (self.table, self.column, self.key):
+            if not re.fullmatch(r"[a-z_][a-z0-9_]{0,50}", name):
+                raise ValueError(f"not a plain identifier: {name!r}")
+
+    @property
+    def default(self) -> str:
+        return f"{self.table}_default"
+
+    def month_partition(self, month: date) -> str:
+        return f"{self.table}_p{month.year:04d}_{month.month:02d}"
+
+
+# The registry: every table partitioned by month (each converted by a migration of its app).
+PARTITIONED: tuple[Partitioned, ...] = (
+    Partitioned("cases_accessevent", "at"),  # core.AccessEvent
+    Partitioned("followups_notification", "created_at"),  # core.Notification
+    # The history (event) tables django-pghistory made for the models cases tracks.
+    Partitioned("cases_childevent", "pgh_created_at", "pgh_id"),
+    Partitioned("cases_guardianevent", "pgh_created_at", "pgh_id"),
+    Partitioned("cases_careteammemberevent", "pgh_created_at", "pgh_id"),
+    Partitioned("cases_careplanevent", "pgh_created_at", "pgh_id"),
+)
+
+
+def registered(table: str) -> Partitioned:
+    """The registry entry of `table`."""
+    return next(entry for entry in PARTITIONED if entry.table == table)
+
+
+# Rebuilds a table as partitioned by month (or back as a plain table) with its data, keeping its
+# indexes, foreign keys, triggers (with pgtrigger's comments), check constraints, identity
+# sequence position and the names of all of them. It reads them from the catalog, so it keeps
+# whatever earlier migrations made. Does nothing when the table already has the wanted shape.
+_REBUILD = r"""
+DO $rebuild$
+DECLARE
+    t constant text := '{table}';
+    col constant text := '{column}';
+    k constant text := '{key}';
+    partitioned constant boolean := {partitioned};
+    old constant text := t || '__old';
+    rel regclass := to_regclass(quote_ident(t));
+    pk_name text;
+    seq text;
+    seq_last bigint;
+    seq_called boolean;
+    cols text;
+    later text[];
+    stmt text;
+    m timestamp;
+BEGIN
+    IF rel IS NULL THEN
+        RAISE EXCEPTION 'no table %', t;
+    END IF;
+    IF ((SELECT relkind FROM pg_class WHERE oid = rel) = 'p') = partitioned THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = rel AND contype = 'f') THEN
+        RAISE EXCEPTION '% is referenced by a foreign key: declare it db_constraint=False first', t;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = rel AND contype IN ('u', 'x')) THEN
+        RAISE EXCEPTION '% has a unique or exclusion constraint: not handled', t;
+    END IF;
+
+    -- What the new table gets back once the old one is gone (their names are then free).
+    SELECT coalesce(array_agg(def ORDER BY ord, name), '{{}}') INTO later FROM (
+        SELECT 1 AS ord, ic.relname AS name,
+               replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') AS def
+          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+         WHERE i.indrelid = rel
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                            WHERE c.conrelid = rel AND c.conindid = i.indexrelid)
+        UNION ALL
+        SELECT 2, conname,
+               format('ALTER TABLE %I ADD CONSTRAINT %I %s', t, conname, pg_get_constraintdef(oid))
+          FROM pg_constraint
+         WHERE conrelid = rel AND contype = 'f' AND conparentid = 0
+        UNION ALL
+        SELECT 3, tgname, pg_get_triggerdef(oid)
+          FROM pg_trigger
+         WHERE tgrelid = rel AND NOT tgisinternal AND tgparentid = 0
+        UNION ALL
+        SELECT 4, tg.tgname,
+               format('COMMENT ON TRIGGER %I ON %I IS %L', tg.tgname, t, d.description)
+          FROM pg_trigger tg
+          JOIN pg_description d ON d.objoid = tg.oid AND d.classoid = 'pg_trigger'::regclass
+         WHERE tg.tgrelid = rel AND NOT tg.tgisinternal AND tg.tgparentid = 0
+    ) AS defs;
+    SELECT conname INTO pk_name FROM pg_constraint WHERE conrelid = rel AND contype = 'p';
+    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
+      FROM pg_attribute WHERE attrelid = rel AND attnum > 0 AND NOT attisdropped;
+    seq := pg_get_serial_sequence(quote_ident(t), k);
+
+    EXECUTE format('ALTER TABLE %I RENAME TO %I', t, old);
+    IF seq IS NOT NULL THEN
+        EXECUTE format('SELECT last_value, is_called FROM %s', seq) INTO seq_last, seq_called;
+        EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', seq, old || '_' || k || '_seq');
+    END IF;
+    stmt := format(
+        'CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY '
+        'INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)', t, old);
+    IF partitioned THEN
+        EXECUTE stmt || format(' PARTITION BY RANGE (%I)', col);
+        FOR m IN EXECUTE format(
+            'SELECT DISTINCT date_trunc(''month'', %I AT TIME ZONE ''UTC'') FROM %I', col, old)
+        LOOP
+            EXECUTE format(
+                'CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+                t || '_p' || to_char(m, 'YYYY_MM'), t,
+                m::text || '+00', (m + interval '1 month')::text || '+00');
+        END LOOP;
+        EXECUTE format('CREATE TABLE %I PARTITION OF %I DEFAULT', t || '_default', t);
+    ELSE
+        EXECUTE stmt;
+    END IF;
+    EXECUTE format(
+        'INSERT INTO %I (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %I', t, cols, cols, old);
+    IF seq IS NOT NULL THEN
+        PERFORM setval(pg_get_serial_sequence(quote_ident(t), k), seq_last, seq_called);
+    END IF;
+    EXECUTE format('DROP TABLE %I', old);
+    IF partitioned THEN
+        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I PRIMARY KEY (%I, %I)', t, pk_name, k, col);
+    ELSE
+        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I PRIMARY KEY (%I)', t, pk_name, k);
+    END IF;
+    FOREACH stmt IN ARRAY later LOOP
+        EXECUTE stmt;
+    END LOOP;
+END
+$rebuild$;
+"""
+
+
+def partition_sql(table: str) -> str:
+    """SQL turning the registered `table` and its rows into a table partitioned by month: a
+    partition per month its rows need plus DEFAULT; the primary key becomes (id, time)."""
+    entry = registered(table)
+    return _REBUILD.format(
+        table=entry.table, column=entry.column, key=entry.key, partitioned="true"
+    )
+
+
+def unpartition_sql(table: str) -> str:
+    """The reverse of `partition_sql`: one plain table with every row, primary key (id)."""
+    entry = registered(table)
+    return _REBUILD.format(
+        table=entry.table, column=entry.column, key=entry.key, partitioned="false"
+    )
+
+
+def _first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def ensure_monthly_partitions(
+    months_ahead: int = MONTHS_AHEAD,
+    *,
+    today: date | None = None,
+    since: date | None = None,
+    lock_timeout: str | None = None,
+    using: str = "default",
+) -> list[str]:
+    """Make the missing month partitions of every partitioned table of the registry, from this
+    month (or the month of `since`) to `months_ahead` months after it, plus the month of any row
+    sitting in a DEFAULT partition (its rows are then moved into it, so DEFAULT ends empty).
+    Returns the names of the partitions made: a second run makes none.
+
+    Three queries when nothing is missing, then one statement per partition made, whatever the
+    number of rows. Registered tables not (yet) partitioned are skipped, so migrations can call
+    it at any point.
+    `lock_timeout` (e.g. "5s") makes a run give up rather than queue the table's writers
+    behind it while a long read holds the table; the next run makes what is missing.
+    """
+    connection = connections[using]
+    this_month = _first_of_month(today or timezone.now().date())  # now() is in UTC
+    start = _first_of_month(since) if since else this_month
+    end = _add_months(this_month, months_ahead)
+    quote = connection.ops.quote_name
+    made: list[str] = []
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        if lock_timeout:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
+        # One run at a time (the job, a migration, a second worker).
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('core.ensure_monthly_partitions'))")
+        cursor.execute(
+            """
+            SELECT parent.relname, dflt.relname
+              FROM pg_class parent
+              JOIN pg_partitioned_table pt ON pt.partrelid = parent.oid
+              LEFT JOIN pg_class dflt ON dflt.oid = pt.partdefid
+             WHERE parent.relname = ANY(%s) AND pg_table_is_visible(parent.oid)
+            """,
+            [[entry.table for entry in PARTITIONED]],
+        )
+        defaults = dict(cursor.fetchall())
+        tables = [entry for entry in PARTITIONED if entry.table in defaults]
+        if not tables:
+            return made
+        # The months wanted: the window, and those of rows in DEFAULT (flagged: to be moved).
+        # (Identifiers of the registry, quoted.)
+        in_default = [
+            f"SELECT %s, date_trunc('month', {quote(e.column)} AT TIME ZONE 'UTC')::date, true"  # noqa: S608
+            f" FROM {quote(defaults[e.table])}"
+            for e in tables
+            if defaults[e.table]
+        ]
+        cursor.execute(
+            f"""
+            WITH wanted (tbl, month, moved) AS (
+                SELECT tbl, month::date, false
+                  FROM unnest(%s::text[]) AS tbl,
+                       generate_series(%s::date, %s::date, interval '1 month') AS month
+                {"".join(" UNION ALL " + part for part in in_default)}
+            )
+            SELECT tbl, month, bool_or(moved) FROM wanted
+             WHERE NOT EXISTS (
+                SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
+                 WHERE i.inhparent = to_regclass(quote_ident(tbl))
+                   AND p.relname = tbl || '_p' || to_char(month, 'YYYY_MM'))
+             GROUP BY tbl, month
+             ORDER BY tbl, month
+            """,  # noqa: S608 (no value is interpolated: the parts above are fixed SQL)
+            [
+                [e.table for e in tables],
+                start,
+                end,
+                *[e.table for e in tables if defaults[e.table]],
+            ],
+        )
+        missing: dict[str, list[tuple[date, bool]]] = {}
+        for table, month, moved in cursor.fetchall():
+            missing.setdefault(table, []).append((month, moved))
+        for entry in tables:
+            months = missing.get(entry.table, [])
+            if not months and defaults[entry.table]:
+                continue
+            made += _make_partitions(
+                cursor,
+                quote,
+                entry,
+                [month for month, _ in months],
+                default=defaults[entry.table],
+                move=any(moved for _, moved in months),
+            )
+    return made
+
+
+def _make_partitions(
+    cursor: Any,
+    quote: Callable[[str], str],
+    entry: Partitioned,
+    months: list[date],
+    *,
+    default: str | None,
+    move: bool,
+) -> list[str]:
+    """Make `months` of `entry` (and its DEFAULT partition if it has none). With `move`, rows of
+    those months sit in DEFAULT, where PostgreSQL refuses to leave them: the DEFAULT partition is
+    detached, a new empty one made, the months made, its rows inserted again through the parent
+    (each into its month) and the old one dropped, all in the caller's transaction (no UPDATE or
+    DELETE runs, so the append-only triggers are not involved)."""
+    table = quote(entry.table)
+    made: list[str] = []
+    old = None
+    if move and default:
+        old = quote(f"{entry.table}__old_default")
+        # Rows written in this same transaction still have their deferred foreign-key checks
+        # pending, and PostgreSQL drops no table with pending checks: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {quote(default)}")
+        cursor.execute(f"ALTER TABLE {quote(default)} RENAME TO {old}")
+        default = None
+    for month in months:
+        name = entry.month_partition(month)
+        following = _add_months(month, 1)
+        cursor.execute(
+            f"CREATE TABLE {quote(name)} PARTITION OF {table}"
+            f" FOR VALUES FROM ('{month.isoformat()} 00:00+00')"
+            f" TO ('{following.isoformat()} 00:00+00')"
+        )
+        made.append(name)
+    if default is None:
+        cursor.execute(f"CREATE TABLE {quote(entry.default)} PARTITION OF {table} DEFAULT")
+        if old is None:
+            made.append(entry.default)
+    if old is not None:
+        cursor.execute(
+            "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute"
+            " WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            [entry.table],
+        )
+        (columns,) = cursor.fetchone()
+        # Identifiers from the catalog, quoted.
+        copy = f"INSERT INTO {table} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns}"
+        cursor.execute(f"{copy} FROM {old}")
+        cursor.execute(f"DROP TABLE {old}")
+    return made
