@@ -13,6 +13,9 @@ cp node_modules/htmx.org/dist/htmx.min.js "$out/htmx/"
 cp node_modules/echarts/dist/echarts.min.js "$out/echarts/"
 cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css "$out/bootstrap-icons/"
 cp node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff2 node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff "$out/bootstrap-icons/fonts/"
+# The source maps are not shipped: drop the comments naming them, or the production
+# collectstatic (hashed names) fails on the missing .map files.
+sed -i '/sourceMappingURL=/d' "$out/bootstrap/bootstrap.min.css" "$out/bootstrap/bootstrap.bundle.min.js"
 for p in bootstrap bootstrap-icons echarts htmx.org; do
   cp "node_modules/$p/LICENSE" "$out/LICENSE.$p" 2>/dev/null || true
 done

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polib
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,3 +81,18 @@ def test_every_translatable_string_in_the_code_is_in_the_catalogue():
     extracted = polib.pofile(result.stdout)
     missing = [e.msgid for e in extracted if (e.msgctxt, e.msgid) not in known]
     assert not missing, missing[:10]
+
+
+def test_the_production_static_storage_collects_every_asset(tmp_path, settings):
+    """The Docker image runs collectstatic with hashed names: a vendored file naming a source
+    map that is not shipped would fail the build."""
+    # Changing STORAGES and STATIC_ROOT resets the static files storage (Django's
+    # setting_changed receivers), and again when the test restores them.
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", "--noinput", verbosity=0)
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())
+    assert "vendor/bootstrap/bootstrap.bundle.min.js" in manifest["paths"]

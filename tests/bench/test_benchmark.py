@@ -1,0 +1,118 @@
+"""The benchmark (bench/run.py) end to end at a tiny size, so that it keeps working: a generated
+province of 2,000 children, gunicorn as in production, every page of every role, the export, the
+scheduled jobs and a short concurrent run. It asserts answers and query counts, never times."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZE = 2000
+# The most SQL queries each page may make, whoever asks and however many children there are.
+QUERY_BUDGET = {
+    "work_list": 25,
+    "child_list": 16,
+    "deep_page": 16,
+    "filtered": 16,
+    "search": 16,
+    "child_file": 35,
+    "dashboard": 70,
+    "api_list": 14,
+    "api_create": 50,
+    "export": 25,
+}
+LIST_PAGES = ("child_list", "deep_page", "filtered", "search")
+
+
+def _server_url(database: str) -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def _drop(database: str) -> None:
+    with psycopg.connect(_server_url("postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+        )
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    prefix = f"test_bench_{worker}_{os.getpid()}"
+    out = tmp_path_factory.mktemp("bench") / "out.json"
+    command = [
+        sys.executable,
+        "bench/run.py",
+        *("--sizes", str(SIZE), "--requests", "2", "--json", str(out)),
+        *("--load-users", "5", "--load-seconds", "5", "--db-prefix", prefix),
+    ]
+    try:
+        result = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+        )
+    finally:
+        _drop(f"{prefix}_{SIZE}")
+    assert result.returncode == 0, result.stderr[-4000:] + result.stdout
+    return json.loads(out.read_text()), result.stdout
+
+
+def _measured(figures):
+    data, _report = figures
+    return data["sizes"][str(SIZE)]["measurements"]
+
+
+def test_every_page_every_role_answers_without_error(figures):
+    measured = [m for m in _measured(figures) if m["samples_ms"]]
+    pages = {m["page"] for m in measured}
+    assert set(QUERY_BUDGET) <= pages
+    assert {m["role"] for m in measured} >= {"director", "township", "county", "province"}
+    for m in measured:
+        assert m["errors"] == 0, m
+        assert all(200 <= status < 300 for status in m["statuses"]), m
+        assert len(m["samples_ms"]) >= 1
+        assert m["p50_ms"] > 0 and m["p95_ms"] >= m["p50_ms"], m
+    # What was not measured is a page the role has not (or is sent away from), not a failure.
+    for m in _measured(figures):
+        if not m["samples_ms"]:
+            assert m["note"], m
+
+
+def test_every_page_has_a_query_count_within_its_budget(figures):
+    for m in _measured(figures):
+        assert isinstance(m["queries"], int), m
+        if m["samples_ms"]:
+            assert m["queries"] <= QUERY_BUDGET[m["page"]], m
+
+
+def test_list_pages_cost_the_same_queries_for_every_role(figures):
+    counts = {(m["role"], m["page"]): m["queries"] for m in _measured(figures) if m["samples_ms"]}
+    for page in LIST_PAGES:
+        by_role = {role: n for (role, p), n in counts.items() if p == page}
+        assert len(set(by_role.values())) == 1, (page, by_role)
+    assert counts[("director", "child_list")] == counts[("province", "child_list")]
+    # A deep page costs what the first page costs.
+    for (role, page), n in counts.items():
+        if page == "deep_page":
+            assert n == counts[(role, "child_list")]
+
+
+def test_the_report_the_scheduled_jobs_and_the_load(figures):
+    data, report = figures
+    size = data["sizes"][str(SIZE)]
+    assert data["machine"]["cpus"] >= 1 and data["machine"]["postgresql"]
+    assert size["scheduled_jobs"]["ok"] and size["scheduled_jobs"]["seconds"] > 0
+    load = size["load"]
+    assert load["requests"] > 0 and load["errors"] == 0, load["failures"]
+    assert load["requests_per_second"] > 0 and load["p95_ms"] > 0
+    assert len(load["worker_peak_rss_mb"]) == 2
+    assert "| child list `/children/` |" in report and "2,000 children" in report
