@@ -58,4 +58,15 @@ def test_the_scale_profile_adds_a_streaming_replica_more_web_and_workers_and_a_b
     # Every app process can be pointed at the replica; the balancer reaches every web process.
     assert "DATABASE_REPLICA_URL" in services["web"]["environment"]
     balancer = (ROOT / "deploy/nginx/scale.conf").read_text()
-    assert "server web:8000" in balancer and "server web-extra:8000" in balancer
+    assert "server web:8000 resolve" in balancer and "server web-extra:8000 resolve" in balancer
+    # A retired replica cannot fill the primary's disk with write-ahead log kept for it.
+    assert "max_slot_wal_keep_size" in services["postgres"]["command"]
+
+
+def test_a_plain_compose_up_needs_no_variable_of_the_scale_profile():
+    """Compose substitutes the variables of every service before it drops those of inactive
+    profiles: a required one (`${X:?…}`) in a profile's service would stop `docker compose up`
+    for everyone who does not use the profile."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    required = set(re.findall(r"\$\{([A-Z_]+):\?", text))
+    assert required == {"POSTGRES_PASSWORD"}  # the one every deployment sets
