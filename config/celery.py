@@ -16,21 +16,25 @@ app.autodiscover_tasks()
 # Every job writes under one history context, as a web request does through pghistory's
 # middleware: the history rows of a job say which job wrote them, and the history triggers find
 # the context set instead of failing to read it once per row (a bulk write without a context
-# measured more than three times slower, growing faster than linearly).
-_job_contexts: dict[str, ExitStack] = {}
+# measured more than three times slower, growing faster than linearly). The context is kept on
+# the task's request, which belongs to this one execution (whatever the pool or a redelivery).
+_CONTEXT = "xq_history_context"
 
 
 @task_prerun.connect
 def _enter_history_context(task_id: str = "", task: Any = None, **_: Any) -> None:
     import pghistory  # after Django is set up
 
+    if task is None:
+        return
     stack = ExitStack()
-    stack.enter_context(pghistory.context(job=getattr(task, "name", ""), job_id=task_id))
-    _job_contexts[task_id] = stack
+    stack.enter_context(pghistory.context(job=task.name, job_id=task_id))
+    setattr(task.request, _CONTEXT, stack)
 
 
 @task_postrun.connect
-def _exit_history_context(task_id: str = "", **_: Any) -> None:
-    stack = _job_contexts.pop(task_id, None)
+def _exit_history_context(task: Any = None, **_: Any) -> None:
+    stack = getattr(task.request, _CONTEXT, None) if task is not None else None
     if stack is not None:
+        setattr(task.request, _CONTEXT, None)
         stack.close()
