@@ -267,7 +267,7 @@ def build_world(children: int, *, rng: random.Random, log: Callable[[str], None]
 
     from institutions.models import Agency, Institution, Membership, User
     from institutions.roles import Role, group_name, spec
-    from institutions.services import region_load
+    from institutions.services import region_holders_refresh, region_load
 
     rows, villages, townships = plan_regions(children)
     county_rows = [(code, name) for code, name in rows if len(code) == 6]
@@ -509,6 +509,7 @@ def build_world(children: int, *, rng: random.Random, log: Callable[[str], None]
                 )
             )
         Membership.objects.bulk_create(memberships, batch_size=2000)
+        region_holders_refresh()  # bulk_create sends no signal
         groups = {g.name: g.pk for g in Group.objects.filter(name__startswith="role:")}
         through = User.groups.through
         through.objects.bulk_create(

@@ -26,4 +26,14 @@ class InstitutionsConfig(AppConfig):
         navigation.register()
         exports.register()
         user_logged_in.connect(remember_language_at_sign_in, dispatch_uid="institutions.language")
+        # Who holds each role for each region follows every membership change.
+        from django.db.models.signals import post_delete, post_save
+
+        from institutions.models import Membership
+        from institutions.services import region_holders_refresh_on_save
+
+        for signal in (post_save, post_delete):
+            signal.connect(
+                region_holders_refresh_on_save, sender=Membership, dispatch_uid="region_holders"
+            )
         # The admin modules imported above registered their model admins on the admin site.

@@ -404,3 +404,22 @@ class TrainingAttendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.training_id} {self.user_id}"
+
+
+class RegionHolder(models.Model):
+    """Read-only: who holds each role for each region code (the earliest active membership
+    whose jurisdiction names it), from the materialized view of institutions migration 0006,
+    refreshed by `institutions.services.region_holders_refresh`. One B-tree look-up per
+    (code, role), where the memberships' jurisdiction arrays need an index search."""
+
+    membership_id = models.BigIntegerField(primary_key=True)
+    code = models.CharField(max_length=12)
+    role = models.CharField(max_length=32)
+    user_id = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "institutions_region_holder"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.role}: {self.user_id}"

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -153,6 +153,19 @@ def user_roles_sync(user: User) -> None:
 
 
 @transaction.atomic
+def region_holders_refresh() -> None:
+    """Recompute who holds each role for each region code (`RegionHolder`, a materialized view
+    of a few rows per membership): after every change of a membership, and before each full
+    scheduler run. Inside the caller's transaction, so it sees the change being made."""
+    with connection.cursor() as cursor:
+        cursor.execute("REFRESH MATERIALIZED VIEW institutions_region_holder")
+
+
+def region_holders_refresh_on_save(**_kwargs: object) -> None:
+    """Signal receiver: a membership saved or deleted (the admin site, services, fixtures)."""
+    region_holders_refresh()
+
+
 def membership_grant(
     *,
     user: User,

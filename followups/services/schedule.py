@@ -19,6 +19,7 @@ from core.notifications import notify_each
 from followups.models import Task, TaskPolicy
 from followups.scheduling import PENDING, KindResult, plan_tasks
 from institutions.models import User
+from institutions.services import region_holders_refresh
 
 # Which record closes which kind of task (the sender of `child_record_saved`, as "app.Model").
 # A task about one record (an alert) is closed only by that record.
@@ -47,6 +48,9 @@ def tasks_plan(*, today: date, child_ids: Iterable[int] | None = None) -> dict[s
     """Make, move and cancel tasks of every kind from the data: for all children (the periodic
     job) or for the children a write just touched."""
     with transaction.atomic():
+        if child_ids is None:
+            # A membership changed in bulk (no signal) is caught up before the full run.
+            region_holders_refresh()
         return plan_tasks(today=today, child_ids=child_ids, lookaheads=lookaheads())
 
 
