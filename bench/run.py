@@ -169,16 +169,40 @@ def database_exists(name: str) -> bool:
     return row is not None
 
 
+# Every database this benchmark creates carries this comment; it drops no other.
+BENCH_MARK = "xinqiao benchmark: a fictional province, safe to drop"
+
+
 def create_database(name: str) -> None:
     with server_connection() as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(BENCH_MARK)
+            )
+        )
+
+
+def is_bench_database(name: str) -> bool:
+    with server_connection() as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [name],
+        ).fetchone()
+    return row is not None and row[0] == BENCH_MARK
 
 
 def drop_database(name: str) -> None:
-    with server_connection() as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    """Drop a database this benchmark made; refuse any other of the same name."""
+    if not database_exists(name):
+        return
+    if not is_bench_database(name):
+        raise SystemExit(
+            f"{name} exists but was not made by the benchmark (no mark): not dropping it; "
+            "choose another --db-prefix"
         )
+    with server_connection() as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def generated_children(name: str) -> int:
@@ -210,6 +234,35 @@ def export_job_status(name: str, job_id: int) -> str:
 # --- the served app's environment and commands -----------------------------------------------
 
 
+class MailSink:
+    """An SMTP server on loopback that accepts and drops every message (aiosmtpd), started
+    on first use: the reminders the scheduled jobs send reach no real mailbox."""
+
+    def __init__(self) -> None:
+        self._controller: Any = None
+
+    @property
+    def port(self) -> int:
+        if self._controller is None:
+            from aiosmtpd.controller import Controller
+            from aiosmtpd.handlers import Sink
+
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                free = int(probe.getsockname()[1])
+            self._controller = Controller(Sink(), hostname="127.0.0.1", port=free)
+            self._controller.start()
+        return int(self._controller.port)
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+MAIL_SINK = MailSink()
+
+
 def bench_env(database: str) -> dict[str, str]:
     """The production settings, on the benchmark database, behind a (stated) TLS proxy."""
     env = dict(os.environ)
@@ -223,6 +276,14 @@ def bench_env(database: str) -> dict[str, str]:
         SECURE_PROXY_SSL_HEADER="true",
         DATABASE_URL=database_url(database),
         CACHE_KEY_PREFIX=database,
+        # Jobs of the benchmark on their own queue: its worker takes no job of another process
+        # sharing this Redis, and no other worker takes one of its jobs.
+        CELERY_QUEUE=f"bench-{database}",
+        # Messages of the scheduled jobs go to a sink on loopback and the log, never out.
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(MAIL_SINK.port),
+        EMAIL_USE_TLS="false",
+        SMS_GATEWAY="followups.sms.LoggingSmsGateway",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
@@ -869,6 +930,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--sizes", default="10000,1000000", help="children per database")
+    parser.add_argument(
+        "--i-know-this-is-not-production", dest="not_production", action="store_true"
+    )
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
     parser.add_argument("--json", help="write all figures to this file")
     parser.add_argument("--no-load", action="store_true", help="skip the concurrent run")
@@ -894,9 +958,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         raise SystemExit("DATABASE_URL and REDIS_URL must be set (make bench sets them)")
+    if os.environ.get("DJANGO_ENV") == "production" and not args.not_production:
+        raise SystemExit(
+            "DJANGO_ENV=production: the benchmark makes databases with fixed keys and known "
+            "passwords on this server; run it on a machine of its own "
+            "(or pass --i-know-this-is-not-production)"
+        )
     command = "python bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     collect_static(bench_env(f"{args.db_prefix}_static"))
-    results = [bench_size(size, args) for size in args.sizes]
+    try:
+        results = [bench_size(size, args) for size in args.sizes]
+    finally:
+        MAIL_SINK.stop()
     info = machine()
     print(report(results, info, command.strip()))
     if args.json:

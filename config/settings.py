@@ -239,6 +239,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 CELERY_BROKER_URL = REDIS_URL
+# The queue jobs go to and workers read: two installations (or the benchmark) may share a Redis.
+CELERY_TASK_DEFAULT_QUEUE = env.get_str("CELERY_QUEUE", "celery")
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -338,6 +340,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 # the file it writes can be downloaded by its requester for this many hours.
 EXPORT_SYNC_MAX_ROWS = env.get_int("EXPORT_SYNC_MAX_ROWS", 2000, minimum=1)
 EXPORT_TTL_HOURS = env.get_int("EXPORT_TTL_HOURS", 24, minimum=1)
+
+# Dashboards: a region's figures are kept in the cache as a snapshot, served as they are for
+# this many seconds and then refreshed in the background (dashboards/snapshots.py). 0 computes
+# every dashboard when it opens and keeps nothing: the tests' default, so that no snapshot
+# outlives a test. Bump DASHBOARD_SNAPSHOT_VERSION to ignore every snapshot kept.
+DASHBOARD_FRESH_SECONDS = env.get_int(
+    "DASHBOARD_FRESH_SECONDS", 0 if DJANGO_ENV == "test" else 900, minimum=0
+)
+DASHBOARD_SNAPSHOT_VERSION = 1
 
 # Security headers and cookies. Production defaults are strict; a site behind a TLS-terminating
 # proxy sets SECURE_PROXY_SSL_HEADER=true.
