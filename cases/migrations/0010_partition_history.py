@@ -10,7 +10,8 @@ points at these tables. The reverse rebuilds plain tables with every row.
 
 from django.db import migrations
 
-from core.partitions import ensure_monthly_partitions, partition_sql, unpartition_sql
+from core.migrations._partitioning_v1 import partition_sql, unpartition_sql
+from core.partitions import ensure_monthly_partitions
 
 TABLES = [
     "cases_childevent",
@@ -31,6 +32,12 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        *[migrations.RunSQL(partition_sql(table), unpartition_sql(table)) for table in TABLES],
+        *[
+            migrations.RunSQL(
+                partition_sql(table, "pgh_created_at", "pgh_id"),
+                unpartition_sql(table, "pgh_created_at", "pgh_id"),
+            )
+            for table in TABLES
+        ],
         migrations.RunPython(make_partitions, migrations.RunPython.noop),
     ]

@@ -13,7 +13,8 @@ can point at a missing one (rows of tests are still emptied with TRUNCATE).
 from django.db import migrations, models
 import django.db.models.deletion
 
-from core.partitions import ensure_monthly_partitions, partition_sql, unpartition_sql
+from core.migrations._partitioning_v1 import partition_sql, unpartition_sql
+from core.partitions import ensure_monthly_partitions
 
 NO_DELETE = """
 CREATE OR REPLACE FUNCTION followups_notification_no_delete() RETURNS trigger AS $$
@@ -57,9 +58,12 @@ class Migration(migrations.Migration):
                 verbose_name="notification",
             ),
         ),
-        migrations.RunSQL(partition_sql("cases_accessevent"), unpartition_sql("cases_accessevent")),
         migrations.RunSQL(
-            partition_sql("followups_notification"), unpartition_sql("followups_notification")
+            partition_sql("cases_accessevent", "at"), unpartition_sql("cases_accessevent", "at")
+        ),
+        migrations.RunSQL(
+            partition_sql("followups_notification", "created_at"),
+            unpartition_sql("followups_notification", "created_at"),
         ),
         migrations.RunSQL(NO_DELETE, ALLOW_DELETE),
         migrations.RunPython(make_partitions, migrations.RunPython.noop),
