@@ -1,6 +1,7 @@
 """The indicators of the dashboards (issue 12): each is one aggregate query grouped by the next
-level of regions (the drill-down) and one for the region as a whole, whatever the size of the
-region, so a dashboard page runs a fixed number of queries.
+level of regions (the drill-down) and, unless its rows add up to the region's figure (`additive`:
+then the total is their sum, see dashboards/selectors.py), one for the region as a whole,
+whatever the size of the region, so a dashboard page runs a fixed number of queries.
 
 Children are counted where they live (their residence region); a child registered at a region
 that has lower regions (a resident of a county institution) is counted in a row of its own,
@@ -45,7 +46,7 @@ from cases.models import CareTeamMember, Category, Child, RiskLevel
 from cases.selectors.children import needs_care_plan_q
 from followups.child_filters import overdue_task_q
 from followups.models import Activity, ActivityAttendance, Task, Visit
-from institutions.models import Agency, Membership, TrainingAttendance
+from institutions.models import Agency, Membership, TrainingAttendance, User
 from institutions.roles import Role
 from referrals.models import Referral
 
@@ -179,9 +180,9 @@ def _registered(ctx: Context, n: int | None) -> dict[str, dict[str, Any]]:
     return grouped(_active_children(ctx), "residence_region_id", ctx, n, children=Count("pk"))
 
 
-def breakdown(ctx: Context) -> dict[str, list[tuple[Any, int, str]]]:
-    """The region's active children by category, sex and age band, each with the link to them:
-    one query."""
+def breakdown_counts(ctx: Context) -> dict[str, int]:
+    """The region's active children by category, sex and age band (`cat_<code>`, `sex_<code>`,
+    `age_<band>`): one query, plain numbers (a dashboard snapshot keeps them)."""
     aggregates: dict[str, Any] = {}
     for code, _label in Category.choices:
         aggregates[f"cat_{code}"] = Count("pk", filter=Q(categories__contains=[code]))
@@ -193,21 +194,38 @@ def breakdown(ctx: Context) -> dict[str, list[tuple[Any, int, str]]]:
         aggregates[f"age_{band}"] = Count(
             "pk", filter=Q(birth_date__gt=youngest, birth_date__lte=oldest)
         )
-    counts = _active_children(ctx).aggregate(**aggregates)
+    return _active_children(ctx).aggregate(**aggregates)
+
+
+def breakdown_sections(
+    region: str, counts: Mapping[str, int]
+) -> dict[str, list[tuple[Any, int, str]]]:
+    """The counts of `breakdown_counts` with their labels and the link to the children behind
+    each."""
+
+    def count(key: str) -> int:
+        return counts.get(key) or 0
+
     return {
         "category": [
-            (label, counts[f"cat_{code}"], children_link(ctx.region, {"category": code}))
+            (label, count(f"cat_{code}"), children_link(region, {"category": code}))
             for code, label in Category.choices
         ],
         "sex": [
-            (label, counts[f"sex_{code}"], children_link(ctx.region, {"sex": code}))
+            (label, count(f"sex_{code}"), children_link(region, {"sex": code}))
             for code, label in Child.Sex.choices
         ],
         "age": [
-            (band, counts[f"age_{band}"], children_link(ctx.region, {"age": band}))
+            (band, count(f"age_{band}"), children_link(region, {"age": band}))
             for band, _low, _high in AGE_BANDS
         ],
     }
+
+
+def breakdown(ctx: Context) -> dict[str, list[tuple[Any, int, str]]]:
+    """The region's active children by category, sex and age band, each with the link to them:
+    one query."""
+    return breakdown_sections(ctx.region, breakdown_counts(ctx))
 
 
 def _birthday_years_ago(today: date, years: int) -> date:
@@ -658,21 +676,51 @@ def _tasks(ctx: Context, n: int | None) -> dict[str, dict[str, Any]]:
     )
 
 
-def tasks_by_kind_and_person(ctx: Context) -> dict[str, list[dict[str, Any]]]:
-    """The region's pending tasks by kind, and by the person they fall to (the 20 with most
-    overdue): two queries."""
+def task_counts(ctx: Context) -> dict[str, list[dict[str, Any]]]:
+    """The region's pending tasks by kind (its code), and by the person they fall to (their id;
+    the 20 with most overdue): two queries, plain numbers and codes (a dashboard snapshot keeps
+    them; names and labels are added when shown, by `task_tables`)."""
     qs = Task.objects.filter(in_region("child__residence_region_id", ctx), status__in=Task.PENDING)
     overdue = Count("pk", filter=Q(due_on__lt=ctx.today))
-    by_kind = [
-        {"kind": Task.Kind(row["kind"]).label, "open": row["open"], "overdue": row["overdue"]}
-        for row in qs.values("kind").annotate(open=Count("pk"), overdue=overdue).order_by("kind")
-    ]
+    by_kind = list(qs.values("kind").annotate(open=Count("pk"), overdue=overdue).order_by("kind"))
     by_person = list(
-        qs.values("assignee_id", "assignee__display_name", "assignee__username")
+        qs.values("assignee_id")
         .annotate(open=Count("pk"), overdue=overdue)
         .order_by("-overdue", "-open", "assignee_id")[:20]
     )
     return {"by_kind": by_kind, "by_person": by_person}
+
+
+def task_tables(counts: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """`task_counts` as shown: each kind's label, each person's name (one query)."""
+    ids = [row["assignee_id"] for row in counts["by_person"] if row["assignee_id"] is not None]
+    names: dict[int, tuple[str, str]] = {}
+    if ids:
+        users = User.objects.filter(pk__in=ids).values_list("pk", "display_name", "username")
+        names = {pk: (display_name, username) for pk, display_name, username in users}
+    by_kind = [
+        {"kind": Task.Kind(row["kind"]).label, "open": row["open"], "overdue": row["overdue"]}
+        for row in counts["by_kind"]
+    ]
+    by_person = []
+    for row in counts["by_person"]:
+        display_name, username = names.get(row["assignee_id"], ("", ""))
+        by_person.append(
+            {
+                "assignee_id": row["assignee_id"],
+                "assignee__display_name": display_name,
+                "assignee__username": username,
+                "open": row["open"],
+                "overdue": row["overdue"],
+            }
+        )
+    return {"by_kind": by_kind, "by_person": by_person}
+
+
+def tasks_by_kind_and_person(ctx: Context) -> dict[str, list[dict[str, Any]]]:
+    """The region's pending tasks by kind, and by the person they fall to (the 20 with most
+    overdue): three queries."""
+    return task_tables(task_counts(ctx))
 
 
 # --- Activities and training --------------------------------------------------------------------

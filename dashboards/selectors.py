@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -121,31 +122,81 @@ def _cells(indicator: Indicator, code: str, values: dict[str, Any] | None) -> li
     return cells
 
 
-def dashboard_tables(
-    ctx: Context, *, subregions: list[Region], drill_url: Any
-) -> dict[str, list[Table]]:
-    """Every indicator for the region, by group: two queries each (its rows and its total)."""
+def summed_total(indicator: Indicator, by_row: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The region's figures of an additive indicator from its rows (every lower region's and
+    the one of the children registered at the region itself): the sum of each column. Sums of
+    fractional figures (hours, kept to one decimal) are added as decimals, so that the total is
+    the figure the database would have summed, not a float's rounding of it."""
+    total: dict[str, Any] = {}
+    for column in indicator.columns:
+        values = [row.get(column.key) for row in by_row.values()]
+        values = [value for value in values if value is not None]
+        if any(isinstance(value, float) for value in values):
+            total[column.key] = float(sum(Decimal(repr(value)) for value in values))
+        else:
+            total[column.key] = sum(values)
+    return total
+
+
+def indicator_figures(ctx: Context) -> dict[str, dict[str, Any]]:
+    """Every indicator's figures for the region, as plain numbers: {indicator key: {"rows":
+    {lower region code: {column: value}}, "total": {column: value}}}. One query for an
+    additive indicator (its total is the sum of its rows), two for the others (medians,
+    averages, people counted once across regions), one for a village (no lower regions)."""
     n = sub_length(ctx.region)
-    names = {region.code: region.name for region in subregions}
+    figures: dict[str, dict[str, Any]] = {}
+    for indicator in indicators():
+        if n is None:
+            by_row: dict[str, dict[str, Any]] = {}
+            total = indicator.compute(ctx, None).get("", {})
+        else:
+            by_row = indicator.compute(ctx, n)
+            if indicator.additive:
+                total = summed_total(indicator, by_row)
+            else:
+                total = indicator.compute(ctx, None).get("", {})
+        figures[indicator.key] = {"rows": by_row, "total": total}
+    return figures
+
+
+def tables_from(
+    figures: dict[str, dict[str, Any]],
+    *,
+    region: str,
+    subregions: list[Region],
+    drill_url: Any,
+) -> dict[str, list[Table]]:
+    """The indicator tables of a region, by group, from its figures (`indicator_figures`, or a
+    snapshot of them): no query."""
+    names = {sub.code: sub.name for sub in subregions}
     tables: dict[str, list[Table]] = {}
     for indicator in indicators():
-        by_row = indicator.compute(ctx, n) if n is not None else {}
-        total = indicator.compute(ctx, None).get("", {})
+        figure = figures.get(indicator.key) or {"rows": {}, "total": {}}
+        by_row = figure["rows"]
         rows = [
             Row(code, names[code], _cells(indicator, code, by_row.get(code)), drill_url(code))
             for code in names
         ]
-        if ctx.region in by_row:  # children registered at the region itself
-            rows.append(Row(ctx.region, "", _cells(indicator, ctx.region, by_row[ctx.region])))
+        if region in by_row:  # children registered at the region itself
+            rows.append(Row(region, "", _cells(indicator, region, by_row[region])))
         tables.setdefault(indicator.group, []).append(
             Table(
                 indicator,
                 indicator.columns,
                 rows,
-                Row(ctx.region, "", _cells(indicator, ctx.region, total)),
+                Row(region, "", _cells(indicator, region, figure["total"])),
             )
         )
     return tables
+
+
+def dashboard_tables(
+    ctx: Context, *, subregions: list[Region], drill_url: Any
+) -> dict[str, list[Table]]:
+    """Every indicator for the region, by group, computed now (see `indicator_figures`)."""
+    return tables_from(
+        indicator_figures(ctx), region=ctx.region, subregions=subregions, drill_url=drill_url
+    )
 
 
 def ordered_groups(access: Access) -> tuple[list[str], list[str]]:

@@ -11,8 +11,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRefresh
 
 from core.access_log import access_record
 from core.db_routing import reads_from_replica
@@ -20,20 +21,23 @@ from core.models import AccessEvent
 from core.navigation import home_panels
 from core.spreadsheets import Sheet, csv_bytes, spreadsheet_response, xlsx_bytes
 from dashboards.charts import chart_data
-from dashboards.indicators import GROUPS, breakdown, tasks_by_kind_and_person
+from dashboards.indicators import GROUPS, breakdown_sections, task_tables
 from dashboards.selectors import (
     DASHBOARD_PERMISSION,
     LEVEL_LENGTHS,
     PERIODS,
-    context_for,
+    Access,
     dashboard_access,
     dashboard_region,
-    dashboard_tables,
     ordered_groups,
-    trends,
+    tables_from,
 )
+from dashboards.snapshots import dashboard_snapshot
 from institutions.models import Region
 from institutions.selectors import signed_in_user
+
+# The element of the preparing page that polls for the figures.
+PREPARING = "dashboard-preparing"
 
 
 def opens_on_dashboard(user: Any) -> bool:
@@ -61,7 +65,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/home.html", {"panels": panels})
 
 
-def _dashboard_request(request: HttpRequest) -> tuple[Any, Region, int]:
+def _dashboard_request(request: HttpRequest) -> tuple[Access, Region, int]:
     """The access, region and period a dashboard request asks for (404 outside the user's
     jurisdiction, or for a user without a dashboard)."""
     user = signed_in_user(request)
@@ -76,37 +80,65 @@ def _dashboard_request(request: HttpRequest) -> tuple[Any, Region, int]:
     return access, region, months if months in PERIODS else 12
 
 
-@login_required
-@reads_from_replica
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """The indicators of a region (the user's jurisdiction, or a region inside it: the
-    drill-down) for a period: the user's agency's groups first, every other group a tap away.
-    A region outside the jurisdiction answers 404, as one that does not exist."""
-    access, region, months = _dashboard_request(request)
-    ctx = context_for(region, months)
-    subregions = list(Region.objects.filter(parent_id=region.code).order_by("code"))
+def _header(access: Access, region: Region, months: int) -> dict[str, Any]:
+    """The region's trail (the regions above it in the user's jurisdiction) and the period
+    picker: what both the dashboard and the page preparing it show."""
     prefixes = [region.code[:n] for n in LEVEL_LENGTHS if n < len(region.code)]
     trail = [
         r
         for r in Region.objects.filter(code__in=prefixes).order_by("code")
         if access.covers(r.code)
     ]
+    return {
+        "region": region,
+        "trail": trail,
+        "months": months,
+        "periods": PERIODS,
+        "export_query": urlencode({"region": region.code, "months": months}),
+    }
+
+
+def _polling(request: HttpRequest) -> bool:
+    """The preparing page asking, through htmx, whether the figures are ready."""
+    return bool(getattr(request, "htmx", False)) and request.headers.get("HX-Target") == PREPARING
+
+
+@login_required
+@reads_from_replica
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The indicators of a region (the user's jurisdiction, or a region inside it: the
+    drill-down) for a period: the user's agency's groups first, every other group a tap away.
+    A region outside the jurisdiction answers 404, as one that does not exist (checked before
+    anything is looked up in the cache). The figures come from the region's snapshot; while a
+    province's or a city's is being prepared, a page saying so polls until it is ready."""
+    access, region, months = _dashboard_request(request)
+    snapshot = dashboard_snapshot(region.code, months)
+    if snapshot is None:
+        template = (
+            "dashboards/partials/preparing.html"
+            if _polling(request)
+            else "dashboards/preparing.html"
+        )
+        return render(request, template, _header(access, region, months))
+    if _polling(request):
+        return HttpResponseClientRefresh()  # ready: the whole page, with its charts
+    data = snapshot.data
+    subregions = list(Region.objects.filter(parent_id=region.code).order_by("code"))
 
     def drill_url(code: str) -> str:
         return f"{reverse('dashboards:dashboard')}?{urlencode({'region': code, 'months': months})}"
 
-    tables = dashboard_tables(ctx, subregions=subregions, drill_url=drill_url)
+    tables = tables_from(
+        data["indicators"], region=region.code, subregions=subregions, drill_url=drill_url
+    )
     first, others = ordered_groups(access)
-    parts = breakdown(ctx)
-    trend = trends(ctx)
+    parts = breakdown_sections(region.code, data["breakdown"])
+    trend = data["trends"]
     return render(
         request,
         "dashboards/dashboard.html",
         {
-            "region": region,
-            "trail": trail,
-            "months": months,
-            "periods": PERIODS,
+            **_header(access, region, months),
             "first_groups": [(key, GROUPS[key], tables.get(key, [])) for key in first],
             "other_groups": [(key, GROUPS[key], tables.get(key, [])) for key in others],
             "breakdown_sections": [
@@ -114,7 +146,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 (_("By sex"), parts["sex"]),
                 (_("By age"), parts["age"]),
             ],
-            "tasks": tasks_by_kind_and_person(ctx),
+            "tasks": task_tables(data["tasks"]),
             "trends": trend,
             "trend_rows": list(
                 zip(
@@ -126,9 +158,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 )
             ),
             "charts": chart_data(tables),
-            "as_of": timezone.now(),
+            "as_of": snapshot.computed_at,
+            "refreshing": snapshot.refreshing,
             "regions": access.regions,
-            "export_query": urlencode({"region": region.code, "months": months}),
         },
     )
 
@@ -136,16 +168,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @reads_from_replica
 def dashboard_export(request: HttpRequest) -> HttpResponse:
-    """Every indicator table of a region, as on the page, to XLSX (a sheet per group) or CSV
-    (the tables one after another): headers in Chinese, aggregates only (no child's data), and
-    the export recorded in the access log."""
+    """Every indicator table of a region, as on the page (from the same snapshot), to XLSX (a
+    sheet per group) or CSV (the tables one after another): headers in Chinese, aggregates only
+    (no child's data), and the export recorded in the access log. While the figures are being
+    prepared, the dashboard says so."""
     _access, region, months = _dashboard_request(request)
     fmt = request.GET.get("fmt", "xlsx")
     if fmt not in ("xlsx", "csv"):
         raise Http404
-    ctx = context_for(region, months)
+    snapshot = dashboard_snapshot(region.code, months)
+    if snapshot is None:
+        query = urlencode({"region": region.code, "months": months})
+        return redirect(f"{reverse('dashboards:dashboard')}?{query}")
     subregions = list(Region.objects.filter(parent_id=region.code).order_by("code"))
-    tables = dashboard_tables(ctx, subregions=subregions, drill_url=lambda code: "")
+    tables = tables_from(
+        snapshot.data["indicators"],
+        region=region.code,
+        subregions=subregions,
+        drill_url=lambda code: "",
+    )
     with translation.override(settings.LANGUAGE_CODE):
         sheets = [
             Sheet(
@@ -180,5 +221,5 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
         detail={"dashboard": region.code, "months": months, "format": fmt},
     )
     return spreadsheet_response(
-        content, filename=f"dashboard-{region.code}-{ctx.today:%Y%m%d}.{fmt}"
+        content, filename=f"dashboard-{region.code}-{snapshot.today:%Y%m%d}.{fmt}"
     )

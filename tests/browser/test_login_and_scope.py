@@ -49,7 +49,7 @@ def test_language_switch_shows_english(phone):
     page.get_by_role("button", name="切换").click()
     page.wait_for_load_state()
     # The county supervisor lands on the dashboard, now in English.
-    assert page.get_by_test_id("as-of").inner_text().startswith("Data as of")
+    assert page.get_by_test_id("as-of").inner_text().startswith("Figures as of")
     assert page.get_by_role("heading", name="Children registered").first.is_visible()
     screenshot(page, "home-english")
 
