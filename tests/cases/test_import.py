@@ -11,8 +11,8 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
