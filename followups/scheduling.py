@@ -105,7 +105,9 @@ def region_holder(role: str, region: str, digits: int | None = None) -> Subquery
     minutes)."""
     code = OuterRef(region) if digits is None else Left(OuterRef(region), digits)
     return Subquery(
-        RegionHolder.objects.filter(code=code, role=role).values("user_id")[:1],
+        RegionHolder.objects.filter(code=code, role=role)
+        .order_by("membership_id")
+        .values("user_id")[:1],
         output_field=IntegerField(),
     )
 

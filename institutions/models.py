@@ -407,11 +407,13 @@ class TrainingAttendance(models.Model):
 
 
 class RegionHolder(models.Model):
-    """Read-only: who holds each role for each region code (the earliest active membership
-    whose jurisdiction names it), from the materialized view of institutions migration 0006,
-    refreshed by `institutions.services.region_holders_refresh`. One B-tree look-up per
-    (code, role), where the memberships' jurisdiction arrays need an index search."""
+    """Read-only: every active holder of each role for each region code (a row per region code
+    of each active membership's jurisdiction), from the materialized view of institutions
+    migrations 0006 and 0007, refreshed by `institutions.services.region_holders_refresh`. The
+    earliest holder of a (code, role) is one B-tree look-up on (code, role, membership_id),
+    where the memberships' jurisdiction arrays need an index search."""
 
+    # Not unique alone (a membership has a row per code); Django only reads this view.
     membership_id = models.BigIntegerField(primary_key=True)
     code = models.CharField(max_length=12)
     role = models.CharField(max_length=32)

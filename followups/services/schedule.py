@@ -106,20 +106,21 @@ def tasks_mark_overdue(*, today: date) -> int:
 # The supervisor a task escalates to: the child's township child supervisor, else the county's,
 # else the county's agency supervisor; never the assignee themself.
 _SUPERVISOR_SQL = """COALESCE(
-    (SELECT m.user_id FROM institutions_membership m WHERE m.is_active AND m.role = %s
-       AND m.jurisdiction @> ARRAY[left(c.residence_region_id, 9)]::varchar(12)[]
-       AND m.user_id IS DISTINCT FROM t.assignee_id ORDER BY m.id LIMIT 1),
-    (SELECT m.user_id FROM institutions_membership m WHERE m.is_active AND m.role = %s
-       AND m.jurisdiction @> ARRAY[left(c.residence_region_id, 6)]::varchar(12)[]
-       AND m.user_id IS DISTINCT FROM t.assignee_id ORDER BY m.id LIMIT 1),
-    (SELECT m.user_id FROM institutions_membership m WHERE m.is_active AND m.role = %s
-       AND m.jurisdiction @> ARRAY[left(c.residence_region_id, 6)]::varchar(12)[]
-       AND m.user_id IS DISTINCT FROM t.assignee_id ORDER BY m.id LIMIT 1))"""
+    (SELECT h.user_id FROM institutions_region_holder h
+      WHERE h.code = left(c.residence_region_id, 9) AND h.role = %s
+        AND h.user_id IS DISTINCT FROM t.assignee_id ORDER BY h.membership_id LIMIT 1),
+    (SELECT h.user_id FROM institutions_region_holder h
+      WHERE h.code = left(c.residence_region_id, 6) AND h.role = %s
+        AND h.user_id IS DISTINCT FROM t.assignee_id ORDER BY h.membership_id LIMIT 1),
+    (SELECT h.user_id FROM institutions_region_holder h
+      WHERE h.code = left(c.residence_region_id, 6) AND h.role = %s
+        AND h.user_id IS DISTINCT FROM t.assignee_id ORDER BY h.membership_id LIMIT 1))"""
 
 
 def tasks_escalate(*, today: date) -> dict[int, int]:
     """Tasks overdue past their kind's threshold escalate to the assignee's supervisor, who is
     told once per run however many tasks reach them. Returns {supervisor id: tasks}."""
+    region_holders_refresh()  # a membership changed in bulk (no signal) is caught up
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH e AS (
