@@ -222,12 +222,6 @@ def breakdown_sections(
     }
 
 
-def breakdown(ctx: Context) -> dict[str, list[tuple[Any, int, str]]]:
-    """The region's active children by category, sex and age band, each with the link to them:
-    one query."""
-    return breakdown_sections(ctx.region, breakdown_counts(ctx))
-
-
 def _birthday_years_ago(today: date, years: int) -> date:
     try:
         return today.replace(year=today.year - years)
@@ -715,12 +709,6 @@ def task_tables(counts: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[di
             }
         )
     return {"by_kind": by_kind, "by_person": by_person}
-
-
-def tasks_by_kind_and_person(ctx: Context) -> dict[str, list[dict[str, Any]]]:
-    """The region's pending tasks by kind, and by the person they fall to (the 20 with most
-    overdue): three queries."""
-    return task_tables(task_counts(ctx))
 
 
 # --- Activities and training --------------------------------------------------------------------

@@ -103,18 +103,17 @@ def tasks_mark_overdue(*, today: date) -> int:
     )
 
 
+def _holder_sql(digits: int) -> str:
+    """The earliest holder of a role (a parameter) for the first `digits` digits of the child's
+    region, other than the task's assignee (`institutions_region_holder`)."""
+    return f"""(SELECT h.user_id FROM institutions_region_holder h
+      WHERE h.code = left(c.residence_region_id, {digits}) AND h.role = %s
+        AND h.user_id IS DISTINCT FROM t.assignee_id ORDER BY h.membership_id LIMIT 1)"""  # noqa: S608
+
+
 # The supervisor a task escalates to: the child's township child supervisor, else the county's,
 # else the county's agency supervisor; never the assignee themself.
-_SUPERVISOR_SQL = """COALESCE(
-    (SELECT h.user_id FROM institutions_region_holder h
-      WHERE h.code = left(c.residence_region_id, 9) AND h.role = %s
-        AND h.user_id IS DISTINCT FROM t.assignee_id ORDER BY h.membership_id LIMIT 1),
-    (SELECT h.user_id FROM institutions_region_holder h
-      WHERE h.code = left(c.residence_region_id, 6) AND h.role = %s
-        AND h.user_id IS DISTINCT FROM t.assignee_id ORDER BY h.membership_id LIMIT 1),
-    (SELECT h.user_id FROM institutions_region_holder h
-      WHERE h.code = left(c.residence_region_id, 6) AND h.role = %s
-        AND h.user_id IS DISTINCT FROM t.assignee_id ORDER BY h.membership_id LIMIT 1))"""
+_SUPERVISOR_SQL = f"COALESCE({_holder_sql(9)}, {_holder_sql(6)}, {_holder_sql(6)})"
 
 
 def tasks_escalate(*, today: date) -> dict[int, int]:
