@@ -211,3 +211,6 @@ class AssessmentViewSet(
         )
         output = AssessmentOutputSerializer(assessment, context={"request": request})
         return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+ROUTES = [("assessments", AssessmentViewSet, "assessment")]

@@ -87,3 +87,6 @@ class ChildViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
         )
         data = self.get_serializer(rows, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
+
+
+ROUTES = [("children", ChildViewSet, "child")]

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "knox",
     "django_celery_beat",
     "axes",
     "django_otp",
@@ -217,25 +219,54 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "institutions.api_auth.VerifiedTokenAuthentication",
     ],
     # Safe by default: signed in, past 2FA, and writes only where a view declares the permission.
     "DEFAULT_PERMISSION_CLASSES": [
         "institutions.api.IsVerifiedStaff",
         "institutions.api.ActionPermission",
     ],
-    "DEFAULT_PAGINATION_CLASS": "institutions.api.BoundedPageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "institutions.api.BoundedCursorPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "institutions.api.PerUserThrottle",
+        "institutions.api.PerAddressThrottle",
+    ],
+    # Requests per minute: per signed-in user, per client address (all users behind it), and
+    # token requests per address (on top of the per-account lockout).
+    "DEFAULT_THROTTLE_RATES": {
+        "user": f"{env.get_int('API_RATE_PER_USER', 600)}/min",
+        "address": f"{env.get_int('API_RATE_PER_ADDRESS', 3000)}/min",
+        "token": f"{env.get_int('API_RATE_TOKEN', 30)}/min",
+    },
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
 }
+# How long an API token lives (hours); the user or an administrator may revoke it sooner.
+API_TOKEN_TTL = timedelta(hours=env.get_int("API_TOKEN_TTL_HOURS", 12))
+REST_KNOX = {"TOKEN_TTL": API_TOKEN_TTL, "AUTO_REFRESH": False, "TOKEN_LIMIT_PER_USER": 20}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Xinqiao API",
-    "DESCRIPTION": "Children's mental-health care records shared between agencies.",
+    "DESCRIPTION": (
+        "Children's mental-health care records shared between agencies. Every list and record "
+        "is limited to what the caller may see: anything else answers 404. Errors share one "
+        "shape: {code, message, fields}."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api_schema.add_error_responses",
+    ],
 }
 
 CELERY_BROKER_URL = REDIS_URL

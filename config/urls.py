@@ -2,26 +2,18 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
-from rest_framework.routers import DefaultRouter
+from django.views import defaults
+from django.views.generic import RedirectView
 
-from assessments.api import AssessmentViewSet
-from cases.api import ChildViewSet
+from core.api_errors import page_or_json
 from dashboards import views as dashboard_views
 from followups.urls import activity_patterns
 from followups.views import notifications as notification_views
 from institutions.admin.passwords import PasswordSetDoneView, PasswordSetView
 from institutions.admin.site import site as admin_site
-from institutions.api import IsVerifiedStaff
 from institutions.forms import LoginForm
 from institutions.views.accounts import two_factor_setup, two_factor_verify
 from institutions.views.health import healthz
-from referrals.api import ReferralViewSet
-
-router = DefaultRouter()
-router.register("children", ChildViewSet, basename="child")
-router.register("assessments", AssessmentViewSet, basename="assessment")
-router.register("referrals", ReferralViewSet, basename="referral")
 
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
@@ -47,12 +39,15 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("activities/", include((activity_patterns, "activities"))),
     path("", include("institutions.urls")),
-    path("api/v1/", include(router.urls)),
-    path(
-        "api/schema/",
-        SpectacularAPIView.as_view(permission_classes=[IsVerifiedStaff]),
-        name="api_schema",
-    ),
+    # The schema's old address (before the API's version prefix) leads to the new one.
+    path("api/schema/", RedirectView.as_view(url="/api/v1/schema/", permanent=True)),
+    path("api/v1/", include("config.api_urls")),
     path("admin/", admin_site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Errors under /api/ answer in the API's JSON shape (core.api_errors); pages keep Django's.
+handler400 = page_or_json(defaults.bad_request, 400)
+handler403 = page_or_json(defaults.permission_denied, 403)
+handler404 = page_or_json(defaults.page_not_found, 404)
+handler500 = page_or_json(defaults.server_error, 500)

@@ -12,11 +12,15 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
-from rest_framework import permissions
-from rest_framework.pagination import PageNumberPagination
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, permissions
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from core.access import fetch
+from core.access_log import client_ip
 from core.db_routing import replica_reads
 from institutions.roles import Level
 from institutions.scoping import ScopeSelector
@@ -118,8 +122,89 @@ class ScopedAPIMixin:
         return selector(self.request.user)  # type: ignore[attr-defined]
 
 
-class BoundedPageNumberPagination(PageNumberPagination):
-    """Page-number pagination with a client-chosen size capped at 100."""
+class BoundedCursorPagination(CursorPagination):
+    """Cursor pagination with a client-chosen size capped at 100: a page costs the same at
+    the millionth row as at the first (no OFFSET, no count), and a row added meanwhile is not
+    seen twice. Ordered by the view's `cursor_ordering` (unique: newest id first by default)."""
 
     page_size_query_param = "page_size"
     max_page_size = 100
+    ordering = ("-id",)
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
+        return tuple(getattr(view, "cursor_ordering", self.ordering))
+
+
+class PerUserThrottle(UserRateThrottle):
+    """Requests per signed-in user (per address for anonymous callers)."""
+
+    scope = "user"
+
+    def get_rate(self) -> str | None:
+        # Read at each request, so that a changed setting applies without a restart.
+        return str(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
+
+
+class PerAddressThrottle(SimpleRateThrottle):
+    """Requests per client address, whoever is signed in: many accounts from one address are
+    throttled together. The address is the socket's peer, which the deployment's proxy sets
+    (a client cannot choose it with X-Forwarded-For)."""
+
+    scope = "address"
+
+    def get_rate(self) -> str | None:
+        return str(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request._request)}
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_code = "precondition_required"
+    default_detail = _("Send If-Match with the ETag of the record you read.")
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = 412
+    default_code = "precondition_failed"
+    default_detail = _("The record changed since you read it: read it again and redo the change.")
+
+
+def etag_of(obj: Any) -> str:
+    """The ETag of a record: its version number where it keeps one, else its last change."""
+    version = getattr(obj, "version", None)
+    if version is None:
+        version = getattr(obj, "updated_at", None) or getattr(obj, "pk", "")
+        if hasattr(version, "timestamp"):
+            version = f"{version.timestamp():.6f}"
+    return f'"{obj.pk}-{version}"'
+
+
+class ConditionalUpdateMixin:
+    """Updates through the API need `If-Match` with the ETag the read returned: a record
+    changed meanwhile answers 412 instead of being overwritten, one without If-Match 428.
+    Reads of one record return its ETag."""
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        response = super().retrieve(request, *args, **kwargs)  # type: ignore[misc]
+        response["ETag"] = etag_of(self.get_object())  # type: ignore[attr-defined]
+        return response
+
+    def check_precondition(self, obj: Any) -> None:
+        given = self.request.headers.get("If-Match")  # type: ignore[attr-defined]
+        if not given:
+            raise PreconditionRequired()
+        tags = {tag.strip() for tag in given.split(",")}
+        if "*" not in tags and etag_of(obj) not in tags:
+            raise PreconditionFailed()
+
+    def perform_update(self, serializer: Any) -> None:
+        self.check_precondition(serializer.instance)
+        super().perform_update(serializer)  # type: ignore[misc]
+        self._updated = serializer.instance
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        response = super().update(request, *args, **kwargs)  # type: ignore[misc]
+        response["ETag"] = etag_of(self._updated)
+        return response

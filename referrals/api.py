@@ -103,3 +103,6 @@ class ReferralViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         referral = self.get_object()  # the one fetch, which logs the read
         return Response(self.get_serializer(referral).data)
+
+
+ROUTES = [("referrals", ReferralViewSet, "referral")]

@@ -52,15 +52,22 @@ def child_scope_q(user: User | AnonymousUser, *, level: Level = Level.READ, via:
     scope = scope_for(user)
     if scope.user_id is None:
         return Q(pk__in=[])
+    if via:
+        # A record is scoped as a semi-join on its child's id: PostgreSQL finds the children
+        # in scope through their indexes, then their records through the child-id index,
+        # instead of joining every record to its child and filtering the joined rows (a
+        # township's flagged visits read 2,000,000 visits that way at 1,000,000 children).
+        in_scope = Child.objects.filter(child_scope_q(user, level=level)).order_by()
+        return Q(**{f"{_child_id_path(via)}__in": in_scope.values("pk")})
     q = Q(pk__in=[])
     for prefix in scope.region_prefixes_at(level):
         # `region__code` is the foreign key column itself (code is the key): no join.
-        q |= Q(**{f"{via}residence_region__code__startswith": prefix})
-        q |= Q(**{f"{via}household_region__code__startswith": prefix})
+        q |= Q(residence_region__code__startswith=prefix)
+        q |= Q(household_region__code__startswith=prefix)
     if schools := scope.school_ids_at(level):
-        q |= Q(**{f"{via}school_id__in": schools})
+        q |= Q(school_id__in=schools)
     if residences := scope.residence_ids_at(level):
-        q |= Q(**{f"{via}residential_institution_id__in": residences})
+        q |= Q(residential_institution_id__in=residences)
     # The children given to this user one by one (grants, and break the glass for reading):
     # one array, so that a user with no area of their own gets one indexed `id = ANY(...)`.
     given = live_grants(user_id=scope.user_id, level=level).order_by().values("child_id")
@@ -71,7 +78,7 @@ def child_scope_q(user: User | AnonymousUser, *, level: Level = Level.READ, via:
             .values("child_id")
         )
         given = given.union(emergency, all=True)
-    return q | id_in(_child_id_path(via), given)
+    return q | id_in("pk", given)
 
 
 def access_level(user: User | AnonymousUser, child: Child) -> Level | None:

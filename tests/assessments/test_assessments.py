@@ -317,7 +317,7 @@ class TestApi:
             content_type="application/json",
         )
         assert bad.status_code == 400
-        assert set(bad.json()["answers"]) >= {"1", "3"}
+        assert set(bad.json()["fields"]) >= {"answers.1", "answers.3"}
         outside = Child.objects.exclude(school__name=MIDDLE_SCHOOL).filter(
             residence_region_id="990101003001"
         )[0]
@@ -339,7 +339,7 @@ class TestApi:
             {"child": other.pk, "instrument": "GAD-7", "answers": {str(n): 0 for n in range(1, 8)}},
             content_type="application/json",
         )
-        assert no_consent.status_code == 400 and "child" in no_consent.json()
+        assert no_consent.status_code == 400 and "child" in no_consent.json()["fields"]
         assert not Assessment.objects.exists()
 
     def test_roles_without_the_permission_cannot_submit(self, login):

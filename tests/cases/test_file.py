@@ -661,4 +661,4 @@ class TestApi:
         mine = next(r for r in rows if r["id"] == child.pk)
         assert mine["categories"] == ["migrant"] and mine["version"] == 1
         bad = client.get("/api/v1/children/", {"region": "99x"})
-        assert bad.status_code == 400 and "region" in bad.json()
+        assert bad.status_code == 400 and "region" in bad.json()["fields"]

@@ -109,9 +109,9 @@ MATRIX: dict[str, Row] = {
     "referrals:detail": Row("referral", R, None),
     "referrals:attachment": Row("attachment", R, None),
     # The API reads at read.
-    "child-detail": Row("child", R, None, "cases.view_child"),
-    "assessment-detail": Row("assessment", R, None),
-    "referral-detail": Row("referral", R, None),
+    "api:child-detail": Row("child", R, None, "cases.view_child"),
+    "api:assessment-detail": Row("assessment", R, None),
+    "api:referral-detail": Row("referral", R, None),
 }
 
 # URLs that name a child-related object but whose rules are more than a level and a
@@ -215,7 +215,7 @@ def ties_of(username: str) -> Iterator[tuple[str, Child, Level | None]]:
 
 
 def url_of(name: str, obj: Any) -> str:
-    if name in {"child-detail", "assessment-detail", "referral-detail"}:
+    if name.startswith("api:"):
         return reverse(name, kwargs={"pk": obj.pk})
     return reverse(name, args=[obj.pk])
 

@@ -67,7 +67,8 @@ def test_every_non_public_url_needs_sign_in():
 
 
 def test_schema_requires_sign_in():
-    assert Client().get("/api/schema/").status_code in (401, 403)
+    assert Client().get("/api/v1/schema/").status_code in (401, 403)
+    assert Client().get("/api/schema/")["Location"] == "/api/v1/schema/"
 
 
 def test_admin_site_refuses_anonymous_users():

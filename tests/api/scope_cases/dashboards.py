@@ -1,0 +1,7 @@
+"""Out-of-scope cases of the dashboards app's API."""
+
+from __future__ import annotations
+
+from tests.api.scope_cases import OutOfScope
+
+CASES: dict[str, OutOfScope] = {}

@@ -1,0 +1,13 @@
+"""Out-of-scope cases of the institutions' API and of the API's own plumbing."""
+
+from __future__ import annotations
+
+from tests.api.scope_cases import OutOfScope
+
+CASES: dict[str, OutOfScope] = {
+    "token": OutOfScope(unscoped="obtains or revokes the caller's own token"),
+    "tokens": OutOfScope(unscoped="lists the caller's own tokens only"),
+    "token_detail": OutOfScope(unscoped="revokes one of the caller's own tokens only"),
+    "schema": OutOfScope(unscoped="the OpenAPI document"),
+    "docs": OutOfScope(unscoped="the documentation page"),
+}
