@@ -1,22 +1,23 @@
-"""Assessments in the JSON API: submit answers, get the scores, band and risk level back."""
+"""Assessments in the JSON API: submit answers, get the scores, band and risk level back. The
+app's other resources (instruments, screening sessions, alerts) are in `api_*` beside it; all
+are routed from ROUTES here."""
 
 from __future__ import annotations
 
-import codecs
-import json
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from assessments.api_alerts import AlertViewSet
+from assessments.api_common import UniqueKeysJSONParser
+from assessments.api_instruments import InstrumentViewSet
+from assessments.api_screening import ScreeningSessionViewSet
 from assessments.models import Assessment
 from assessments.scoring import text_in
 from assessments.selectors import assessments_visible_to, current_instruments, may_see_item_answers
@@ -28,35 +29,6 @@ from core.inputs import BoundedSerializerMixin, whole_number
 from institutions.api import ScopedAPIMixin
 from institutions.roles import Level
 from institutions.selectors import signed_in_user
-
-
-class DuplicateKey(ValueError):
-    """A JSON object names the same key twice."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise DuplicateKey(key)
-        seen[key] = value
-    return seen
-
-
-class UniqueKeysJSONParser(JSONParser):
-    """JSON in which an object gives a key twice is refused (400) rather than read as its last
-    value: `{"answers": {"1": 0, "1": 3}}` must not become item 1 = 3 unnoticed."""
-
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        try:
-            return json.load(codecs.getreader(encoding)(stream), object_pairs_hook=_unique_keys)
-        except DuplicateKey as repeated:
-            raise ParseError(
-                _("The key %(key)s is given twice.") % {"key": json.dumps(str(repeated))}
-            ) from repeated
-        except ValueError as error:
-            raise ParseError(_("The request is not valid JSON.")) from error
 
 
 class AssessmentInputSerializer(BoundedSerializerMixin, serializers.Serializer):
@@ -213,4 +185,9 @@ class AssessmentViewSet(
         return Response(output.data, status=status.HTTP_201_CREATED)
 
 
-ROUTES = [("assessments", AssessmentViewSet, "assessment")]
+ROUTES = [
+    ("assessments", AssessmentViewSet, "assessment"),
+    ("instruments", InstrumentViewSet, "instrument"),
+    ("screening-sessions", ScreeningSessionViewSet, "screening-session"),
+    ("alerts", AlertViewSet, "alert"),
+]

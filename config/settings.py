@@ -38,6 +38,8 @@ ALLOWED_HOSTS = env.get_list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's host names in production.")
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
+# Under /api/ a refused session write answers in the API's JSON error shape.
+CSRF_FAILURE_VIEW = "core.api_errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -178,6 +180,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("LOGIN_LOCKOUT_MINUTES", 15, m
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The page above for the sign-in form; the API's JSON error for a token request.
+AXES_LOCKOUT_CALLABLE = "institutions.lockout.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_IPWARE_PROXY_COUNT = env.get_int("PROXY_COUNT", 0, minimum=0) or None
 AXES_VERBOSE = False
@@ -216,10 +220,12 @@ STORAGES = {
 MEDIA_ROOT = Path(env.get_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
+_RATE_SCALE = 1000 if DJANGO_ENV == "test" else 1
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # The token first: its scheme is the one a refused request is told to use (401).
         "institutions.api_auth.VerifiedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # Safe by default: signed in, past 2FA, and writes only where a view declares the permission.
     "DEFAULT_PERMISSION_CLASSES": [
@@ -235,10 +241,11 @@ REST_FRAMEWORK = {
     ],
     # Requests per minute: per signed-in user, per client address (all users behind it), and
     # token requests per address (on top of the per-account lockout).
+    # The tests' many requests as a few demo users lift the defaults (tests/api sets its own).
     "DEFAULT_THROTTLE_RATES": {
-        "user": f"{env.get_int('API_RATE_PER_USER', 600)}/min",
-        "address": f"{env.get_int('API_RATE_PER_ADDRESS', 3000)}/min",
-        "token": f"{env.get_int('API_RATE_TOKEN', 30)}/min",
+        "user": f"{env.get_int('API_RATE_PER_USER', _RATE_SCALE * 600)}/min",
+        "address": f"{env.get_int('API_RATE_PER_ADDRESS', _RATE_SCALE * 3000)}/min",
+        "token": f"{env.get_int('API_RATE_TOKEN', _RATE_SCALE * 30)}/min",
     },
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -262,7 +269,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Choices used by several components get one name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ChildStatusEnum": "cases.models.Child.Status",
+        "CarePlanStatusEnum": "cases.models.CarePlan.Status",
+        "InstitutionKindEnum": "institutions.models.Institution.Kind",
+        "InstitutionServiceEnum": "institutions.models.Institution.Service",
+        "RiskLevelEnum": "cases.models.RiskLevel",
+        "AlertOutcomeEnum": "assessments.models.Alert.Outcome",
+        "ReferralStatusEnum": "referrals.models.Referral.Status",
+        "ScreeningSessionStatusEnum": "assessments.models.ScreeningSession.Status",
+        "VisitKindEnum": "followups.models.Visit.Kind",
+        "ActivityKindEnum": "followups.models.Activity.Kind",
+        "TaskKindEnum": "followups.models.Task.Kind",
+        "FollowupPlanStatusEnum": "followups.models.FollowupPlan.Status",
+        "TaskStatusEnum": "followups.models.Task.Status",
+        "FollowupRoleEnum": "followups.services.plans.PARTNER_ROLES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api_schema.add_error_responses",

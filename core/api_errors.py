@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.csrf import csrf_failure as page_csrf_failure
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -72,7 +73,7 @@ def _message_for(exc: exceptions.APIException) -> str:
         return _("You do not have permission to do this.")
     if isinstance(exc, exceptions.Throttled):
         return _("Too many requests: try again in %(seconds)s seconds.") % {
-            "seconds": int(exc.wait or 1)
+            "seconds": int(getattr(exc, "wait", None) or 1)
         }
     if isinstance(exc, exceptions.MethodNotAllowed):
         return _("This method is not allowed here.")
@@ -82,8 +83,10 @@ def _message_for(exc: exceptions.APIException) -> str:
         return _("This response format is not available.")
     if isinstance(exc, exceptions.ParseError):
         detail = str(exc.detail)
-        return detail if detail != str(exceptions.ParseError.default_detail) else _(
-            "The request could not be read."
+        return (
+            detail
+            if detail != str(exceptions.ParseError.default_detail)
+            else _("The request could not be read.")
         )
     return str(exc.detail)
 
@@ -116,7 +119,10 @@ def json_error(status_code: int) -> JsonResponse:
     """The error shape for a request no API view answered (Django's own 400/403/404/500)."""
     code, message = {
         status.HTTP_400_BAD_REQUEST: ("bad_request", _("The request could not be read.")),
-        status.HTTP_403_FORBIDDEN: ("permission_denied", _("You do not have permission to do this.")),
+        status.HTTP_403_FORBIDDEN: (
+            "permission_denied",
+            _("You do not have permission to do this."),
+        ),
         status.HTTP_404_NOT_FOUND: ("not_found", _("Not found.")),
     }.get(status_code, ("server_error", _("Something went wrong on our side; it has been logged.")))
     return JsonResponse({"code": code, "message": message}, status=status_code)
@@ -137,3 +143,17 @@ def page_or_json(default_handler: Any, status_code: int) -> Any:
         return default_handler(request, *args, **kwargs)
 
     return handler
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> Any:
+    """CSRF_FAILURE_VIEW: a session's write under /api/ without its CSRF token is refused in
+    the API's shape; the pages keep Django's page."""
+    if is_api_request(request):
+        body = {
+            "code": "csrf_failed",
+            "message": _(
+                "A signed-in session must send its CSRF token with a write (or use a token)."
+            ),
+        }
+        return JsonResponse(body, status=status.HTTP_403_FORBIDDEN)
+    return page_csrf_failure(request, reason=reason)

@@ -29,8 +29,10 @@ from rest_framework.views import APIView
 from core.access_log import access_record
 from core.inputs import BoundedSerializerMixin
 from core.models import AccessEvent
+from institutions.api import IsVerifiedStaff
 from institutions.models import User
 from institutions.twofactor import two_factor_required
+
 
 class TokenRequestSerializer(BoundedSerializerMixin, serializers.Serializer):
     username = serializers.CharField(max_length=150)
@@ -42,34 +44,44 @@ class TokenRequestSerializer(BoundedSerializerMixin, serializers.Serializer):
         error_messages={"invalid": gettext_lazy("Enter the 6 digits of your authenticator app.")},
     )
 
+
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
     token_key = serializers.CharField(help_text="The token's public prefix, to revoke it by.")
     expires_at = serializers.DateTimeField()
 
+
 class TokenInfoSerializer(serializers.Serializer):
     token_key = serializers.CharField()
     created = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField(source="expiry")
+    expires_at = serializers.DateTimeField(source="expiry", allow_null=True)
+
 
 class SignInThrottle(AnonRateThrottle):
     """Token requests per IP address, whoever they name (the lockout counts per account)."""
 
     scope = "token"
 
+
 class TokenView(APIView):
     """Obtain a token (POST, signed out) or revoke the one in use (DELETE)."""
+
+    permission_classes = [IsVerifiedStaff]
 
     def _obtaining(self) -> bool:
         request = getattr(self, "request", None)
         return request is not None and request.method == "POST"
 
     def get_permissions(self) -> list[Any]:
-        return [AllowAny()] if self._obtaining() else super().get_permissions()
+        return [AllowAny()] if self._obtaining() else list(super().get_permissions())
 
     def get_authenticators(self) -> list[Any]:
         # Obtaining a token needs no session, and so no CSRF token either.
         return [] if self._obtaining() else super().get_authenticators()
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # A refused sign-in is 401 (with the scheme to use), not 403.
+        return "Token"
 
     def get_throttles(self) -> list[Any]:
         return [SignInThrottle(), *super().get_throttles()]
@@ -91,10 +103,7 @@ class TokenView(APIView):
         data = given.validated_data
         django_request = request._request
         user = authenticate(django_request, username=data["username"], password=data["password"])
-        if getattr(django_request, "axes_locked_out", False):
-            raise exceptions.PermissionDenied(
-                _("This account is locked after too many failed sign-ins; ask the security administrator.")
-            )
+        # A locked-out account (django-axes) gets the lockout answer from axes' middleware.
         if user is None or not isinstance(user, User) or not user.is_active:
             raise exceptions.AuthenticationFailed(_("The username or password is wrong."))
         if user_has_device(user, confirmed=True):
@@ -131,16 +140,22 @@ class TokenView(APIView):
         request.auth.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+
 class TokenListView(APIView):
     """The caller's own tokens in force (never their secret part)."""
+
+    permission_classes = [IsVerifiedStaff]
 
     @extend_schema(tags=["auth"], responses={200: TokenInfoSerializer(many=True)})
     def get(self, request: Request) -> Response:
         tokens = AuthToken.objects.filter(user=request.user).order_by("-created")[:100]
         return Response(TokenInfoSerializer(tokens, many=True).data)
 
+
 class TokenDetailView(APIView):
     """Revoke one of the caller's own tokens by its public prefix."""
+
+    permission_classes = [IsVerifiedStaff]
 
     @extend_schema(
         tags=["auth"],
@@ -152,7 +167,6 @@ class TokenDetailView(APIView):
         if not deleted:
             raise exceptions.NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
-
 
 
 class TokenScheme(OpenApiAuthenticationExtension):

@@ -45,15 +45,22 @@ class LanguageMiddleware(LocaleMiddleware):
     device (its cookie), or in their notification settings (remembered in the session when
     they sign in, so a new device speaks their language from the first page).
 
-    The browser's Accept-Language is not consulted: staff on borrowed or English-set devices
-    should still get the interface their colleagues use.
+    The browser's Accept-Language is not consulted for pages: staff on borrowed or English-set
+    devices should still get the interface their colleagues use. The API (/api/) follows
+    Accept-Language instead: its callers are other systems that say what they want.
     """
 
     def process_request(self, request: HttpRequest) -> None:
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") or (
-            request.session.get(SESSION_LANGUAGE, "") if hasattr(request, "session") else ""
-        )
         supported = {code for code, _name in settings.LANGUAGES}
+        if _is_api(request):
+            # Another system's client names its language per request (issue 14): the API
+            # answers in the language of Accept-Language, Simplified Chinese by default.
+            language = translation.get_language_from_request(request)
+            chosen = language if request.headers.get("Accept-Language") else ""
+        else:
+            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") or (
+                request.session.get(SESSION_LANGUAGE, "") if hasattr(request, "session") else ""
+            )
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()

@@ -234,6 +234,8 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
                 "axes.view_accesslog",
                 "otp_totp.view_totpdevice",
                 "otp_totp.delete_totpdevice",  # resets a lost authenticator
+                "knox.view_authtoken",
+                "knox.delete_authtoken",  # revokes an API token
                 # Separated administrators: approves the memberships the system administrator
                 # makes, and issues one-time set-password links instead of setting passwords.
                 # Reads neither children's files nor the access log (the auditor does).

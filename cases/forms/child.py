@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms.places import RegionCodeField, institutions_for
-from cases.identity import InvalidNationalId, parse_national_id
+from cases.identity import InvalidNationalId, national_id_hash, parse_national_id
 from cases.models import Category, Child
 from cases.models.child import age_on
 from institutions.forms import BootstrapFormMixin, DateInput
@@ -128,6 +128,13 @@ class ChildForm(BootstrapFormMixin, forms.Form):
             value, _born = parse_national_id(raw)
         except InvalidNationalId as exc:
             raise forms.ValidationError(str(exc)) from None
+        if self.child is not None:
+            # Editing a file to another file's ID number: the field says so (the database's
+            # unique key would otherwise refuse the save with a server error). A new file's
+            # number is checked by the registration's duplicate search instead.
+            taken = Child.objects.filter(national_id_hash=national_id_hash(value))
+            if taken.exclude(pk=self.child.pk).exists():
+                raise forms.ValidationError(_("A child with this ID number is already registered."))
         return value
 
     def clean(self) -> dict[str, Any]:

@@ -166,6 +166,19 @@ class Child(models.Model):
             # varchar_pattern_ops ("_like") index that db_index gives it.
             GinIndex(name_grams(models.F("name")), name="child_name_grams"),
             models.Index(Upper("record_number"), name="child_record_number_upper"),
+            # The children list's order, carrying the scope's columns: a page of any depth is
+            # an index-only walk that filters on the scope in the index itself
+            # (core.pagination.CappedPaginator reads a page's ids first, then its rows).
+            models.Index(
+                fields=["-risk_level", "name_pinyin", "id"],
+                include=[
+                    "residence_region",
+                    "household_region",
+                    "school",
+                    "residential_institution",
+                ],
+                name="child_list_order",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

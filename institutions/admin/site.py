@@ -23,6 +23,7 @@ from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
 
 from core.access_log import access_record
 from core.models import AccessEvent
@@ -55,6 +56,39 @@ site.register(AccessAttempt, AccessAttemptAdmin)
 site.register(AccessFailureLog, AccessFailureLogAdmin)
 site.register(AccessLog, AccessLogAdmin)
 site.register(TOTPDevice, TOTPDeviceAdmin)
+
+
+@admin.register(AuthToken, site=site)
+class AuthTokenAdmin(admin.ModelAdmin):
+    """API tokens (only their public prefix and hash are stored): the security administrator
+    revokes one by deleting it. Tokens are issued through the API only."""
+
+    list_display = ("token_key", "user", "created", "expiry")
+    list_filter = ("created", "expiry")
+    search_fields = ("user__username", "token_key")
+    readonly_fields = ("digest", "token_key", "user", "created", "expiry")
+    ordering = ("-created",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.delete_queryset(request, AuthToken.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for token in queryset.select_related("user"):
+            admin_record(
+                request=request,
+                event="api_token_revoked",
+                token_key=token.token_key,
+                of_user=token.user.username,
+            )
+        queryset.delete()
+
+
 # System administrators see and pause the scheduled jobs.
 site.register(PeriodicTask, PeriodicTaskAdmin)
 

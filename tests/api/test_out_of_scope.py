@@ -39,7 +39,8 @@ def methods_of(pattern: URLPattern) -> list[str]:
     callback: Any = pattern.callback
     actions = getattr(callback, "actions", None)
     if actions:
-        return sorted(actions)
+        # DRF adds "head" to a viewset's actions once one of its URLs has been requested.
+        return sorted(set(actions) - {"head", "options"})
     view_class = callback.view_class
     return sorted(
         name

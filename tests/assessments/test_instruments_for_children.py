@@ -86,14 +86,14 @@ class TestStrictAnswers:
         child = consented_pupil()
         response = post(login("counselor"), child, "PHQ-9", answers)
         assert response.status_code == 400, response.content
-        assert named in response.json()["answers"]
+        assert f"answers.{named}" in response.json()["fields"]
         assert not Assessment.objects.filter(child=child).exists()
 
     def test_the_issues_example_is_not_stored_as_item_1_equal_3(self, login):
         child = consented_pupil()
         response = post(login("counselor"), child, "PHQ-9", {**all_items(9, i1=1), "01": 3})
         assert response.status_code == 400
-        assert set(response.json()["answers"]) == {"01"}
+        assert set(response.json()["fields"]) == {"answers.01"}
         assert not Assessment.objects.filter(child=child).exists()
 
     def test_a_key_given_twice_in_the_json_is_refused(self, login):
@@ -104,7 +104,8 @@ class TestStrictAnswers:
         )
         response = login("counselor").post(API, body, content_type="application/json")
         assert response.status_code == 400
-        assert '"1"' in response.json()["detail"]
+        assert response.json()["code"] == "parse_error"
+        assert '"1"' in response.json()["message"]
         assert not Assessment.objects.filter(child=child).exists()
 
     def test_whole_numbers_of_the_options_are_accepted(self, login):

@@ -265,6 +265,19 @@ class TestEditing:
         assert child.notes == ""
         assert child.version == 2
 
+    def test_editing_to_another_files_id_number_is_refused_on_the_field(self, login):
+        """The database's unique key used to refuse this save with a server error."""
+        number = make_id(born=date(2015, 6, 1))
+        make_child(region=VILLAGE_A, name="褚十", national_id=number, birth_date=date(2015, 6, 1))
+        child = make_child(region=VILLAGE_A, name="卫十一", birth_date=date(2015, 6, 1))
+        client = login("director_a")
+        data = {**self._form_from(client, child), "national_id": number}
+        response = client.post(reverse("cases:child_edit", args=[child.pk]), data)
+        assert response.status_code == 200
+        assert "national_id" in response.context["form"].errors
+        child.refresh_from_db()
+        assert child.national_id_hash is None and child.version == 1
+
     def test_an_edit_is_in_the_change_history_with_who_made_it(self, login):
         child = make_child(region=VILLAGE_A, name="冯七")
         client = login("director_a")

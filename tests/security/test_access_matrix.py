@@ -30,6 +30,7 @@ from cases.models import CareTeamMember, Child, ChildAccessGrant
 from cases.services.access import grant_open
 from core.access import Level, is_registered, scoping
 from core.models import ExportJob
+from followups.models import Task
 from institutions.api import ScopedAPIMixin
 from institutions.models import Institution, User
 from institutions.scoping import ScopedViewMixin
@@ -110,8 +111,37 @@ MATRIX: dict[str, Row] = {
     "referrals:attachment": Row("attachment", R, None),
     # The API reads at read.
     "api:child-detail": Row("child", R, None, "cases.view_child"),
+    # The API's writes of the file (PATCH is tried in tests/api/test_cases_api.py): POST here
+    # without If-Match, so an allowed call answers 428 and changes nothing.
+    "api:child-close": Row("child", None, M, None, "cases.change_child"),
+    "api:child-reopen": Row("child", None, M, None, "cases.change_child"),
+    "api:guardian-detail": Row("guardian", R, None, "cases.view_child"),
+    "api:guardian-deactivate": Row("guardian", None, M, None, "cases.record_consent"),
+    "api:consent-detail": Row("consent", R, None, "cases.view_child"),
+    "api:consent-withdraw": Row("consent", None, M, None, "cases.record_consent"),
+    "api:care-team-member-detail": Row("team_member", R, None, "cases.view_child"),
+    "api:care-team-member-remove": Row("team_member", None, M, None, "cases.manage_care"),
+    "api:care-plan-detail": Row("plan", R, None, "cases.view_child"),
+    "api:care-plan-review": Row("plan", None, M, None, "cases.manage_care"),
     "api:assessment-detail": Row("assessment", R, None),
     "api:referral-detail": Row("referral", R, None),
+    # Visits, follow-up plans and tasks (followups' API): read with the file; a flagged visit
+    # reviewed by a supervisor at read; plans paired and ended as care is managed.
+    "api:visit-detail": Row("visit", R, None, "cases.view_child"),
+    "api:visit-review": Row("visit", None, R, None, "followups.review_visit"),
+    "api:followup-plan-detail": Row("followup_plan", R, None, "cases.view_child"),
+    "api:followup-plan-pair": Row("followup_plan", None, M, None, "cases.manage_care"),
+    "api:followup-plan-end": Row("followup_plan", None, M, None, "cases.manage_care"),
+    "api:task-detail": Row("task", R, None),
+    "api:referral-events": Row("referral", R, None, "cases.view_child"),
+    # The sending side's steps: contribute on the child and the sender's permission (the
+    # referral goes to a clinic where no user under test works, so no one acts as the clinic).
+    "api:referral-send": Row("referral", None, C, None, "referrals.add_referral"),
+    "api:referral-withdraw": Row("referral", None, C, None, "referrals.add_referral"),
+    "api:referral-close": Row("referral", None, C, None, "referrals.add_referral"),
+    "api:alert-detail": Row("alert", R, None, "cases.view_child"),
+    "api:alert-acknowledge": Row("alert", None, C, None, "assessments.acknowledge_alert"),
+    "api:alert-guardian-informed": Row("alert", None, C, None, "followups.add_visit"),
 }
 
 # URLs that name a child-related object but whose rules are more than a level and a
@@ -120,6 +150,13 @@ SPECIAL = {
     "cases:handover_detail": "scoped by the sending region (tests/security/test_writes_once.py)",
     "referrals:step": "clinic steps need the receiving clinic (tests/referrals/test_views.py)",
     "referrals:review": "only referrals sent without consent (tests/referrals/test_views.py)",
+    **{
+        f"api:referral-{step}": "clinic steps need the receiving clinic "
+        "(tests/api/test_referrals_api.py)"
+        for step in ("accept", "decline", "book", "seen", "treatment", "discharge")
+    },
+    "api:referral-review-override": "only referrals sent without consent "
+    "(tests/api/test_referrals_api.py)",
 }
 
 # URLs with an id that is not a child-related object fetched for its reader.
@@ -130,6 +167,10 @@ NOT_FETCHED = {
     "cases:audit_child": "the auditor reads the log about a child, not the file",
     "cases:audit_user": "the auditor reads the log about a user",
     "api-root": "the API's index",
+    "api:notification-detail": "the caller's own notification (tests/api/test_followups_api.py)",
+    "api:notification-read": "the caller's own notification (tests/api/test_followups_api.py)",
+    "api:region-detail": "a region: public reference data, read from its selector",
+    "api:institution-detail": "an organisation: reference data, read from its selector",
 }
 
 USERS = [
@@ -190,6 +231,8 @@ def objects_of(child: Child) -> dict[str, Any]:
         "plan": CarePlanFactory(child=child),
         "visit": VisitFactory(child=child),
         "followup_plan": FollowupPlanFactory(child=child),
+        # What the scheduler made of the records above (the visit's next one, at least).
+        "task": Task.objects.filter(child=child).order_by("id").first(),
         "assessment": severe,
         "alert": severe.alerts.first(),
         "referral": referral,
