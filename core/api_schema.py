@@ -57,8 +57,7 @@ def add_error_responses(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
                 continue
             errors = dict(COMMON)
             if method in {"post", "put", "patch", "delete"}:
-                errors.update({"415": WRITES["415"], "409": WRITES["409"]})
-            if method in {"put", "patch"}:
+                # A step on a record (reopen, review…) checks If-Match as an update does.
                 errors.update(WRITES)
             responses = operation["responses"]
             for code, description in errors.items():
