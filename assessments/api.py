@@ -15,7 +15,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from assessments.api_alerts import AlertViewSet
-from assessments.api_common import UniqueKeysJSONParser
 from assessments.api_instruments import InstrumentViewSet
 from assessments.api_screening import ScreeningSessionViewSet
 from assessments.models import Assessment
@@ -25,8 +24,9 @@ from assessments.services import assessment_submit, instrument_fit_problem
 from cases.models import Child, Consent, RiskLevel
 from cases.services.family import has_consent
 from core.access import fetch
-from core.inputs import BoundedSerializerMixin, whole_number
-from institutions.api import ScopedAPIMixin
+from core.api_inputs import UniqueKeysJSONParser
+from core.inputs import BoundedSerializerMixin
+from institutions.api import LoggedChildListMixin, ScopedAPIMixin
 from institutions.roles import Level
 from institutions.selectors import signed_in_user
 
@@ -133,6 +133,7 @@ class AssessmentOutputSerializer(serializers.ModelSerializer):
 @extend_schema(tags=["assessments"])
 class AssessmentViewSet(
     ScopedAPIMixin,
+    LoggedChildListMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.ListModelMixin,
@@ -152,10 +153,8 @@ class AssessmentViewSet(
     def get_fetch_queryset(self) -> QuerySet[Assessment]:
         return Assessment.objects.select_related("child", "instrument", "administered_by")
 
-    def get_log_detail(self) -> dict[str, Any] | None:
-        pk = str(self.kwargs.get("pk", ""))
-        number = whole_number(pk)
-        return {"assessment": number} if number is not None else None  # not a number: 404 anyway
+    log_key = "assessment"
+    list_log_detail = {"listed": "assessments"}
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()  # the one fetch, which logs the read

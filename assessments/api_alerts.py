@@ -15,16 +15,15 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments.api_common import Conflict, UniqueKeysJSONParser, present, validated_by
 from assessments.forms.alerts import AlertCloseForm, GuardianInformedForm
 from assessments.models import Alert, Assessment, GuardianInformed
 from assessments.selectors import GUARDIAN_INFORMED_PERMISSION, alerts_visible_to
 from assessments.services import CLOSING_OUTCOMES, alert_acknowledge, alert_guardian_informed
 from cases.models import RiskLevel
-from core.access_log import access_record_many
-from core.inputs import BoundedSerializerMixin, whole_number
-from core.models import AccessEvent
-from institutions.api import ScopedAPIMixin
+from core.api_errors import Conflict
+from core.api_inputs import UniqueKeysJSONParser, present, validated_by
+from core.inputs import BoundedSerializerMixin
+from institutions.api import LoggedChildListMixin, ScopedAPIMixin
 from institutions.masking import FieldKind, MaskedField
 from institutions.roles import Level
 from institutions.selectors import signed_in_user
@@ -114,7 +113,11 @@ class GuardianInformedInputSerializer(BoundedSerializerMixin, serializers.Serial
 
 @extend_schema(tags=["alerts"])
 class AlertViewSet(
-    ScopedAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ScopedAPIMixin,
+    LoggedChildListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Alerts about the children the caller may see; one out of scope answers 404. Closing
     and recording a guardian told need contribute on the child and the action's permission."""
@@ -141,23 +144,8 @@ class AlertViewSet(
             Prefetch("guardians_informed", queryset=GuardianInformed.objects.order_by("id")),
         )
 
-    def get_log_detail(self) -> dict[str, Any] | None:
-        number = whole_number(str(self.kwargs.get("pk", "")))
-        return {"alert": number} if number is not None else None  # not a number: 404 anyway
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        rows = list(page if page is not None else queryset)
-        access_record_many(
-            user=signed_in_user(request),
-            action=AccessEvent.Action.LIST,
-            child_ids=sorted({alert.child_id for alert in rows}),
-            request=request._request,
-            detail={"api": True, "alerts": True},
-        )
-        data = self.get_serializer(rows, many=True).data
-        return self.get_paginated_response(data) if page is not None else Response(data)
+    log_key = "alert"
+    list_log_detail = {"alerts": True}
 
     def _detail(self, request: Request, alert: Alert, code: int = status.HTTP_200_OK) -> Response:
         return Response(

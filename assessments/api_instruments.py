@@ -17,7 +17,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments.api_common import UniqueKeysJSONParser, present, validated_by
 from assessments.builder.selectors import instruments_visible_to
 from assessments.builder.services import (
     InstrumentConflict,
@@ -28,6 +27,7 @@ from assessments.builder.services import (
 from assessments.builder.text import definition_to_text
 from assessments.forms.builder import DEFINITION_MAX_LENGTH, MAX_AGE, InstrumentForm, initial_from
 from assessments.models import Instrument
+from core.api_inputs import UniqueKeysJSONParser, present, validated_by
 from core.inputs import TEXT_MAX_LENGTH, BoundedSerializerMixin
 from institutions.api import PreconditionFailed, PreconditionRequired, ScopedAPIMixin
 from institutions.models import User

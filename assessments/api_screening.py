@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,22 +15,34 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments.api_common import UniqueKeysJSONParser, validated_by
-from assessments.forms.screening import ScreeningOpenForm
+from assessments.forms.screening import ScreeningOpenForm, SheetForm
 from assessments.models import ScreeningSession
+from assessments.screening.entry import entry_problems
 from assessments.screening.roster import (
     RosterRow,
     screening_groups,
     session_progress,
     session_roster,
 )
-from assessments.screening.services import screening_session_close, screening_session_open
+from assessments.screening.services import (
+    ScreeningConflict,
+    screening_absence_record,
+    screening_row_save,
+    screening_session_close,
+    screening_session_open,
+    screening_sheet_import,
+)
+from assessments.screening.sheets import screening_sheet_check
 from assessments.selectors import current_instruments, sessions_visible_to
-from cases.models import RiskLevel
+from cases.models import Child, RiskLevel
+from core.access import fetch
 from core.access_log import access_record_many
+from core.api_errors import Conflict
+from core.api_inputs import IdField, UniqueKeysJSONParser, validated_by
 from core.inputs import BoundedSerializerMixin
 from core.models import AccessEvent
 from institutions.api import ScopedAPIMixin
@@ -140,6 +153,45 @@ class RosterRowSerializer(serializers.Serializer):
         return mask(self.context["request"].user, FieldKind.NAME, row.child.name)
 
 
+def sheet_problem(error: tuple[int | None, str]) -> str:
+    """One problem of a sheet, as the import page lists it: with its row number, if any."""
+    number, message = error
+    return f"{_('Row %(row)s') % {'row': number}}: {message}" if number else message
+
+
+class ScreeningResultInputSerializer(BoundedSerializerMixin, serializers.Serializer):
+    """One child's answers in the session (the roster page's entry)."""
+
+    child = IdField(help_text="The child's id.")
+    answers = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text='Answer value per item key, e.g. {"1": 0, "2": 3}, as for an assessment.',
+    )
+    consent_given_today = serializers.BooleanField(
+        default=False,
+        help_text="Consent to the assessment was given today (by the primary guardian, or the "
+        "child when there is none): it is recorded with the result. Needs the permission to "
+        "record consent; ignored when consent is on file.",
+    )
+
+
+class ScreeningAbsenceInputSerializer(BoundedSerializerMixin, serializers.Serializer):
+    child = IdField(help_text="The child's id.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class SheetUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="The session's sheet (.xlsx or .csv, as its template): every row is checked "
+        "and either all are saved or none."
+    )
+
+
+class SheetResultSerializer(serializers.Serializer):
+    saved = serializers.IntegerField(help_text="How many results were saved.")
+    ignored_columns = serializers.ListField(child=serializers.CharField())
+
+
 class ScreeningSessionInputSerializer(BoundedSerializerMixin, serializers.Serializer):
     """A session for a class of one of the caller's schools (school, grade and class) or for
     the residents of one of the caller's institutions (institution)."""
@@ -224,6 +276,9 @@ class ScreeningSessionViewSet(
         "roster": VIEW,
         "create": OPEN,
         "close": SCREEN,
+        "results": SCREEN,
+        "absences": SCREEN,
+        "sheet": SCREEN,
     }
     filterset_class = ScreeningSessionFilter
 
@@ -291,3 +346,100 @@ class ScreeningSessionViewSet(
         return Response(
             ScreeningSessionDetailSerializer(session, context={"request": request}).data
         )
+
+    def _entry_row(self, request: Request, session: ScreeningSession, child_id: int) -> RosterRow:
+        """The roster row of a child whose result or absence the caller records: the child at
+        contribute (404 out of scope, 403 read only), and on the roster (404 otherwise)."""
+        fetch(request._request, Child, child_id, level=Level.CONTRIBUTE, api=True)
+        rows = session_roster(session=session, user=signed_in_user(request), child_id=child_id)
+        if not rows:
+            raise NotFound()
+        return rows[0]
+
+    def _row_answer(self, request: Request, session: ScreeningSession, child_id: int) -> Response:
+        rows = session_roster(session=session, user=signed_in_user(request), child_id=child_id)
+        data = RosterRowSerializer(rows[0], context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ScreeningResultInputSerializer, responses={201: RosterRowSerializer})
+    @action(detail=True, methods=["post"])
+    def results(self, request: Request, pk: str | None = None) -> Response:
+        """Save one child's answers in the session, scored on the server; consent given today
+        is recorded with them. A session closed, or a result saved meanwhile, answers 409."""
+        user = signed_in_user(request)
+        if not user.has_perm("assessments.add_assessment"):
+            raise PermissionDenied
+        session: ScreeningSession = self.get_object()
+        serializer = ScreeningResultInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        row = self._entry_row(request, session, data["child"])
+        if session.status != ScreeningSession.Status.OPEN:
+            raise Conflict(_("This screening is closed."))
+        consent_today = data["consent_given_today"] and not row.consent_on_file
+        definition = session.instrument.parsed
+        answers, answer_errors = definition.read_answers(data["answers"])
+        errors: dict[str, Any] = {}
+        problems = entry_problems(session=session, row=row, consent_today=consent_today, user=user)
+        if problems:
+            errors["child"] = problems
+        if answer_errors:
+            errors["answers"] = answer_errors
+        if errors:
+            raise serializers.ValidationError(errors)
+        try:
+            screening_row_save(
+                session=session, row=row, answers=answers, by=user, consent_today=consent_today
+            )
+        except ScreeningConflict as conflict:
+            raise Conflict(str(conflict)) from None
+        return self._row_answer(request, session, row.child.pk)
+
+    @extend_schema(request=ScreeningAbsenceInputSerializer, responses={201: RosterRowSerializer})
+    @action(detail=True, methods=["post"])
+    def absences(self, request: Request, pk: str | None = None) -> Response:
+        """Note that a child of the roster was not screened, and why (once per session)."""
+        session: ScreeningSession = self.get_object()
+        serializer = ScreeningAbsenceInputSerializer(
+            data=request.data, context={"request": request}
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        row = self._entry_row(request, session, data["child"])
+        if session.status != ScreeningSession.Status.OPEN:
+            raise Conflict(_("This screening is closed."))
+        if row.result is not None:
+            raise Conflict(_("This child already has a result."))
+        screening_absence_record(
+            session=session,
+            child=row.child,
+            reason=data.get("reason", ""),
+            by=signed_in_user(request),
+        )
+        return self._row_answer(request, session, row.child.pk)
+
+    @extend_schema(
+        request={"multipart/form-data": SheetUploadSerializer},
+        responses={201: SheetResultSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def sheet(self, request: Request, pk: str | None = None) -> Response:
+        """Import a sheet of results (the session's template, filled in): every row is checked
+        against the roster as on the import page, and either all are saved or none (400 with
+        the problems by row: "row 3: …")."""
+        user = signed_in_user(request)
+        if not user.has_perm("assessments.add_assessment"):
+            raise PermissionDenied
+        session: ScreeningSession = self.get_object()
+        if session.status != ScreeningSession.Status.OPEN:
+            raise Conflict(_("This screening is closed."))
+        upload = validated_by(SheetForm(request.POST, request.FILES))["file"]
+        check = screening_sheet_check(session=session, user=user, upload=upload)
+        if not check.ok:
+            raise serializers.ValidationError({"file": [sheet_problem(e) for e in check.errors]})
+        try:
+            saved = screening_sheet_import(session=session, rows=check.rows, by=user)
+        except ScreeningConflict as conflict:
+            raise Conflict(str(conflict)) from None
+        data = {"saved": len(saved), "ignored_columns": check.ignored_columns}
+        return Response(SheetResultSerializer(data).data, status=status.HTTP_201_CREATED)

@@ -14,33 +14,34 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.api_base import (
-    ID_MAX,
-    IF_MATCH,
-    NoPutMixin,
-    clean_with_form,
-    form_data,
-)
+from cases.api_base import IF_MATCH, NoPutMixin
 from cases.api_care import CarePlanViewSet, CareTeamMemberViewSet
 from cases.api_family import ConsentViewSet, GuardianViewSet
 from cases.filters import ChildFilter
-from cases.forms.child import ChildEditForm, ChildForm, CloseForm
+from cases.forms.child import ChildEditForm, ChildForm, CloseForm, HandoverForm
 from cases.identity import national_id_for
-from cases.models import Category, Child, RiskLevel
+from cases.models import Category, Child, Handover, RiskLevel
 from cases.selectors.children import DuplicateCandidate, child_list, duplicate_candidates
 from cases.selectors.scope import children_visible_to
 from cases.services.child import (
     DuplicateChild,
     EditConflict,
+    HandoverTarget,
     child_close,
     child_create,
+    child_handover,
     child_reopen,
     child_update,
 )
-from core.access_log import access_record_many
+from core.api_inputs import IdField, form_data, validated_by
 from core.inputs import BoundedSerializerMixin
-from core.models import AccessEvent
-from institutions.api import ConditionalUpdateMixin, PreconditionFailed, ScopedAPIMixin, etag_of
+from institutions.api import (
+    ConditionalUpdateMixin,
+    LoggedChildListMixin,
+    PreconditionFailed,
+    ScopedAPIMixin,
+    etag_of,
+)
 from institutions.masking import FieldKind, MaskedField, mask
 from institutions.roles import Level
 from institutions.selectors import signed_in_user
@@ -150,17 +151,11 @@ class ChildWriteSerializer(BoundedSerializerMixin, serializers.Serializer):
     categories = serializers.ListField(
         child=serializers.ChoiceField(choices=Category.choices), required=False
     )
-    school = serializers.IntegerField(
-        min_value=1, max_value=ID_MAX, required=False, allow_null=True, help_text="School id."
-    )
+    school = IdField(required=False, help_text="School id.")
     grade = serializers.IntegerField(min_value=1, max_value=12, required=False, allow_null=True)
     class_name = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    residential_institution = serializers.IntegerField(
-        min_value=1,
-        max_value=ID_MAX,
-        required=False,
-        allow_null=True,
-        help_text="Id of the welfare or protection institution the child lives in.",
+    residential_institution = IdField(
+        required=False, help_text="Id of the welfare or protection institution the child lives in."
     )
     notes = serializers.CharField(required=False, allow_blank=True)
     notes_confidential = serializers.BooleanField(required=False)
@@ -174,6 +169,44 @@ class ChildCreateSerializer(ChildWriteSerializer):
         "exist (the first answer lists them). A file with the same ID number is never "
         "registered twice.",
     )
+
+
+class HandoverInputSerializer(BoundedSerializerMixin, serializers.Serializer):
+    to_region = serializers.CharField(
+        max_length=12, help_text="Region code of the village or township the child moved to."
+    )
+    to_school = IdField(required=False, help_text="School id.")
+    to_institution = IdField(
+        required=False, help_text="Id of the residential institution the child moves into."
+    )
+    reason = serializers.CharField(max_length=300, help_text="Why the child is handed over.")
+
+
+class HandoverSerializer(serializers.ModelSerializer):
+    """A hand-over as the sending side keeps it: where from, where to, who and when."""
+
+    from_region = serializers.CharField(source="from_region_id")
+    to_region = serializers.CharField(source="to_region_id")
+    to_region_name = serializers.CharField(source="to_region.name")
+    handed_over_by: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+
+    class Meta:
+        model = Handover
+        fields = [
+            "id",
+            "child",
+            "from_region",
+            "to_region",
+            "to_region_name",
+            "from_school",
+            "to_school",
+            "from_institution",
+            "to_institution",
+            "reason",
+            "handed_over_by",
+            "at",
+        ]
+        read_only_fields = fields
 
 
 class ChildCloseSerializer(BoundedSerializerMixin, serializers.Serializer):
@@ -193,27 +226,13 @@ def candidate_text(candidate: DuplicateCandidate) -> str:
     }
 
 
-def _current_values(child: Child) -> dict[str, Any]:
-    """The file as the edit form starts from it (the page's initial values)."""
-    return {
-        "name": child.name,
-        "sex": child.sex,
-        "birth_date": child.birth_date,
-        "residence_region": child.residence_region_id,
-        "household_region": child.household_region_id,
-        "categories": child.categories,
-        "school": child.school_id,
-        "grade": child.grade,
-        "class_name": child.class_name,
-        "residential_institution": child.residential_institution_id,
-        "notes": child.notes,
-        "notes_confidential": child.notes_confidential,
-    }
-
-
 @extend_schema(tags=["children"])
 class ChildViewSet(
-    ScopedAPIMixin, NoPutMixin, ConditionalUpdateMixin, viewsets.ReadOnlyModelViewSet
+    ScopedAPIMixin,
+    LoggedChildListMixin,
+    NoPutMixin,
+    ConditionalUpdateMixin,
+    viewsets.ReadOnlyModelViewSet,
 ):
     """Children visible to the caller; a child out of scope answers 404. Registering checks for
     duplicates as the page does; changing, closing and reopening a file need the manage level
@@ -230,6 +249,7 @@ class ChildViewSet(
         "partial_update": "cases.change_child",
         "close": "cases.change_child",
         "reopen": "cases.change_child",
+        "handover": "cases.handover_child",
     }
     serializer_class = ChildSummarySerializer
     filterset_class = ChildFilter
@@ -251,19 +271,8 @@ class ChildViewSet(
             return ChildSummarySerializer
         return ChildDetailSerializer
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        rows = list(page if page is not None else queryset)
-        access_record_many(
-            user=signed_in_user(request),
-            action=AccessEvent.Action.LIST,
-            child_ids=[child.pk for child in rows],
-            request=request._request,
-            detail={"api": True},
-        )
-        data = self.get_serializer(rows, many=True).data
-        return self.get_paginated_response(data) if page is not None else Response(data)
+    def logged_child_id(self, row: Child) -> int:
+        return row.pk
 
     def _answer(self, child: Child, status_code: int = status.HTTP_200_OK) -> Response:
         """The file as saved, with the ETag the next change must send."""
@@ -283,7 +292,7 @@ class ChildViewSet(
         values = dict(serializer.validated_data)
         confirm_new = values.pop("confirm_new", False)
         form = ChildForm(form_data(values), user=user)
-        cleaned = clean_with_form(form)
+        cleaned = validated_by(form)
         data = form.model_data()
         candidates = duplicate_candidates(
             user=user,
@@ -333,7 +342,7 @@ class ChildViewSet(
         serializer.is_valid(raise_exception=True)
         given = dict(serializer.validated_data)
         form = ChildEditForm(
-            form_data({**_current_values(child), **given, "version": child.version}),
+            form_data({**ChildEditForm.values_of(child), **given}),
             user=user,
             child=child,
         )
@@ -345,7 +354,7 @@ class ChildViewSet(
                     for name in hidden
                 }
             )
-        cleaned = clean_with_form(form)
+        cleaned = validated_by(form)
         if cleaned["national_id"] and any(
             c.strength == "id" and c.child.pk != child.pk
             for c in duplicate_candidates(
@@ -381,7 +390,7 @@ class ChildViewSet(
         self.check_precondition(child)
         serializer = ChildCloseSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        cleaned = clean_with_form(
+        cleaned = validated_by(
             CloseForm(form_data({**serializer.validated_data, "version": child.version}))
         )
         try:
@@ -408,6 +417,40 @@ class ChildViewSet(
         except EditConflict:
             raise PreconditionFailed() from None
         return self._answer(reopened)
+
+    @extend_schema(
+        request=HandoverInputSerializer,
+        responses={201: HandoverSerializer},
+        parameters=[IF_MATCH],
+    )
+    @action(detail=True, methods=["post"])
+    def handover(self, request: Request, pk: str | None = None) -> Response:
+        """Hand the child over to another region (and school or institution), checked by the
+        page's form: the receiving child directors and supervisors are told, the file keeps its
+        history, and the sending side keeps the hand-over record. The child may leave the
+        caller's scope: the answer is the hand-over, not the file."""
+        child: Child = self.get_object()
+        self.check_precondition(child)
+        serializer = HandoverInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        cleaned = validated_by(
+            HandoverForm(
+                form_data({**serializer.validated_data, "version": child.version}), child=child
+            )
+        )
+        try:
+            handover = child_handover(
+                child=child,
+                target=HandoverTarget(
+                    cleaned["to_region"], cleaned.get("to_school"), cleaned.get("to_institution")
+                ),
+                reason=cleaned["reason"],
+                by=signed_in_user(request),
+                expected_version=child.version,
+            )
+        except EditConflict:
+            raise PreconditionFailed() from None
+        return Response(HandoverSerializer(handover).data, status=status.HTTP_201_CREATED)
 
 
 ROUTES = [

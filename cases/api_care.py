@@ -18,17 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.api_base import (
-    ID_MAX,
-    IF_MATCH,
-    ChildInputSerializer,
-    Conflict,
-    IdFilter,
-    LoggedChildListMixin,
-    check_if_match,
-    clean_with_form,
-    form_data,
-)
+from cases.api_base import ID_MAX, IF_MATCH, ChildInputSerializer, IdFilter, check_if_match
 from cases.forms.care import CarePlanForm, CarePlanReviewForm, CareTeamForm
 from cases.models import CarePlan, CarePlanReview, CareTeamMember
 from cases.selectors.scope import care_plans_visible_to, care_team_visible_to
@@ -41,17 +31,14 @@ from cases.services.care import (
 )
 from cases.services.child import EditConflict
 from core.access import fetch
-from core.inputs import BoundedSerializerMixin, whole_number
-from institutions.api import PreconditionFailed, ScopedAPIMixin
+from core.api_errors import Conflict
+from core.api_inputs import IdField, form_data, validated_by
+from core.inputs import BoundedSerializerMixin
+from institutions.api import LoggedChildListMixin, PreconditionFailed, ScopedAPIMixin
 from institutions.roles import Level
 from institutions.selectors import signed_in_user
 
 MANAGE_CARE = "cases.manage_care"
-
-
-def _log_detail(kind: str, pk: Any) -> dict[str, Any] | None:
-    number = whole_number(str(pk or ""))
-    return {kind: number} if number is not None else None  # not a number: 404 anyway
 
 
 def _user_name(user: Any) -> str | None:
@@ -136,7 +123,7 @@ class CareTeamMemberViewSet(
     }
     serializer_class = CareTeamMemberSerializer
     filterset_class = CareTeamFilter
-    listed = "care_team"
+    list_log_detail = {"listed": "care_team"}
 
     def get_queryset(self) -> QuerySet[CareTeamMember]:
         return super().get_queryset().order_by("-id")
@@ -144,8 +131,7 @@ class CareTeamMemberViewSet(
     def get_fetch_queryset(self) -> QuerySet[CareTeamMember]:
         return CareTeamMember.objects.select_related("user")
 
-    def get_log_detail(self) -> dict[str, Any] | None:
-        return _log_detail("care_team_member", self.kwargs.get("pk"))
+    log_key = "care_team_member"
 
     def _answer(self, member: CareTeamMember, status_code: int = status.HTTP_200_OK) -> Response:
         data = CareTeamMemberSerializer(member, context=self.get_serializer_context()).data
@@ -161,7 +147,7 @@ class CareTeamMemberViewSet(
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         child = values.pop("child")
-        cleaned = clean_with_form(CareTeamForm(form_data(values)))
+        cleaned = validated_by(CareTeamForm(form_data(values)))
         member = care_team_add(
             child=child,
             team_role=cleaned["team_role"],
@@ -255,9 +241,7 @@ class CarePlanCreateSerializer(ChildInputSerializer):
         child=serializers.ChoiceField(choices=CarePlan.Intervention.choices), min_length=1
     )
     other_intervention = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    owner = serializers.IntegerField(
-        min_value=1,
-        max_value=ID_MAX,
+    owner = IdField(
         required=False,
         help_text="User id of the owner: a staff member on the child's care team, or the "
         "caller (the default).",
@@ -330,7 +314,7 @@ class CarePlanViewSet(
     }
     serializer_class = CarePlanSerializer
     filterset_class = CarePlanFilter
-    listed = "care_plans"
+    list_log_detail = {"listed": "care_plans"}
 
     def get_queryset(self) -> QuerySet[CarePlan]:
         return _with_reviews(super().get_queryset()).order_by("-id")
@@ -338,8 +322,7 @@ class CarePlanViewSet(
     def get_fetch_queryset(self) -> QuerySet[CarePlan]:
         return _with_reviews(CarePlan.objects.all())
 
-    def get_log_detail(self) -> dict[str, Any] | None:
-        return _log_detail("care_plan", self.kwargs.get("pk"))
+    log_key = "care_plan"
 
     def _answer(self, plan: CarePlan, status_code: int = status.HTTP_200_OK) -> Response:
         data = CarePlanSerializer(plan, context=self.get_serializer_context()).data
@@ -373,7 +356,7 @@ class CarePlanViewSet(
         values.setdefault("start_date", timezone.localdate())
         replacing = values.pop("replaces", None)
         form = CarePlanForm(form_data(values), child=child, user=user)
-        cleaned = clean_with_form(form)
+        cleaned = validated_by(form)
         cleaned.pop("replaces", None)
         try:
             plan = care_plan_create(child=child, data=cleaned, by=user, replacing=replacing)
@@ -400,7 +383,7 @@ class CarePlanViewSet(
         serializer.is_valid(raise_exception=True)
         state = care_plan_state(plan)
         form = CarePlanReviewForm(form_data({**serializer.validated_data, "plan_state": state}))
-        cleaned = clean_with_form(form)
+        cleaned = validated_by(form)
         try:
             care_plan_review(
                 plan=plan,

@@ -17,18 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.api_base import (
-    ID_MAX,
-    IF_MATCH,
-    ChildInputSerializer,
-    Conflict,
-    IdFilter,
-    LoggedChildListMixin,
-    NoPutMixin,
-    clean_with_form,
-    form_data,
-    service_error,
-)
+from cases.api_base import IF_MATCH, ChildInputSerializer, IdFilter, NoPutMixin
 from cases.forms.family import ConsentForm, GuardianEditForm, GuardianForm, WithdrawConsentForm
 from cases.models import Consent, Guardian
 from cases.selectors.scope import consents_visible_to, guardians_visible_to
@@ -41,18 +30,21 @@ from cases.services.family import (
     guardian_deactivate,
     guardian_update,
 )
-from core.inputs import BoundedSerializerMixin, whole_number
-from institutions.api import ConditionalUpdateMixin, PreconditionFailed, ScopedAPIMixin, etag_of
+from core.api_errors import Conflict
+from core.api_inputs import IdField, form_data, service_errors, validated_by
+from core.inputs import BoundedSerializerMixin
+from institutions.api import (
+    ConditionalUpdateMixin,
+    LoggedChildListMixin,
+    PreconditionFailed,
+    ScopedAPIMixin,
+    etag_of,
+)
 from institutions.masking import FieldKind, MaskedField
 from institutions.roles import Level
 from institutions.selectors import signed_in_user
 
 RECORD_CONSENT = "cases.record_consent"
-
-
-def _log_detail(kind: str, pk: Any) -> dict[str, Any] | None:
-    number = whole_number(str(pk or ""))
-    return {kind: number} if number is not None else None  # not a number: 404 anyway
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,11 +91,8 @@ class GuardianFieldsSerializer(BoundedSerializerMixin, serializers.Serializer):
     is_primary_contact = serializers.BooleanField(
         required=False, help_text="A new primary contact replaces the previous one."
     )
-    institution = serializers.IntegerField(
-        min_value=1,
-        max_value=ID_MAX,
+    institution = IdField(
         required=False,
-        allow_null=True,
         help_text="For a guardian that is an institution (state guardianship): its id.",
     )
 
@@ -160,13 +149,12 @@ class GuardianViewSet(
     }
     serializer_class = GuardianSerializer
     filterset_class = GuardianFilter
-    listed = "guardians"
+    list_log_detail = {"listed": "guardians"}
 
     def get_queryset(self) -> QuerySet[Guardian]:
         return super().get_queryset().order_by("-id")
 
-    def get_log_detail(self) -> dict[str, Any] | None:
-        return _log_detail("guardian", self.kwargs.get("pk"))
+    log_key = "guardian"
 
     def _answer(self, guardian: Guardian, status_code: int = status.HTTP_200_OK) -> Response:
         data = GuardianSerializer(guardian, context=self.get_serializer_context()).data
@@ -181,7 +169,7 @@ class GuardianViewSet(
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         child = values.pop("child")
-        cleaned = clean_with_form(GuardianForm(form_data(values)))
+        cleaned = validated_by(GuardianForm(form_data(values)))
         guardian = guardian_add(child=child, data=cleaned, by=signed_in_user(request))
         return self._answer(guardian, status.HTTP_201_CREATED)
 
@@ -201,7 +189,7 @@ class GuardianViewSet(
             **serializer.validated_data,
             "version": guardian.version,
         }
-        cleaned = clean_with_form(GuardianEditForm(form_data(values), instance=guardian))
+        cleaned = validated_by(GuardianEditForm(form_data(values), instance=guardian))
         try:
             saved = guardian_update(
                 guardian=guardian,
@@ -267,18 +255,12 @@ class ConsentCreateSerializer(ChildInputSerializer):
     an institution guardian only through its own staff), for which purpose, when."""
 
     purpose = serializers.ChoiceField(choices=Consent.Purpose.choices)
-    guardian = serializers.IntegerField(
-        min_value=1,
-        max_value=ID_MAX,
+    guardian = IdField(
         allow_null=True,
         help_text="The guardian who gives consent; null: the child themself (from 14).",
     )
-    shared_with = serializers.IntegerField(
-        min_value=1,
-        max_value=ID_MAX,
-        required=False,
-        allow_null=True,
-        help_text="For sharing: the agency the file is shared with.",
+    shared_with = IdField(
+        required=False, help_text="For sharing: the agency the file is shared with."
     )
     given_on = serializers.DateField()
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
@@ -326,7 +308,7 @@ class ConsentViewSet(
     }
     serializer_class = ConsentSerializer
     filterset_class = ConsentFilter
-    listed = "consents"
+    list_log_detail = {"listed": "consents"}
 
     def get_queryset(self) -> QuerySet[Consent]:
         return super().get_queryset().select_related("guardian").order_by("-id")
@@ -334,8 +316,7 @@ class ConsentViewSet(
     def get_fetch_queryset(self) -> QuerySet[Consent]:
         return Consent.objects.select_related("guardian")
 
-    def get_log_detail(self) -> dict[str, Any] | None:
-        return _log_detail("consent", self.kwargs.get("pk"))
+    log_key = "consent"
 
     def _answer(self, consent: Consent, status_code: int = status.HTTP_200_OK) -> Response:
         data = ConsentSerializer(consent, context=self.get_serializer_context()).data
@@ -352,7 +333,7 @@ class ConsentViewSet(
         guardian = values.pop("guardian")
         values["given_by"] = CHILD_GIVES_CONSENT if guardian is None else guardian
         form = ConsentForm(form_data(values), child=child, user=user)
-        cleaned = clean_with_form(form, {"given_by": "guardian"})
+        cleaned = validated_by(form, {"given_by": "guardian"})
         try:
             consent = consent_record(
                 child=child,
@@ -364,7 +345,7 @@ class ConsentViewSet(
                 note=cleaned.get("note", ""),
             )
         except DjangoValidationError as error:  # the rule, checked again as it is written
-            raise service_error(error, "guardian") from None
+            raise service_errors(error, "guardian") from None
         return self._answer(consent, status.HTTP_201_CREATED)
 
     @extend_schema(request=ConsentWithdrawSerializer, responses={200: ConsentSerializer})
@@ -375,7 +356,7 @@ class ConsentViewSet(
         consent: Consent = self.get_object()
         serializer = ConsentWithdrawSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        cleaned = clean_with_form(WithdrawConsentForm(form_data(serializer.validated_data)))
+        cleaned = validated_by(WithdrawConsentForm(form_data(serializer.validated_data)))
         try:
             withdrawn = consent_withdraw(
                 consent=consent, reason=cleaned["reason"], by=signed_in_user(request)

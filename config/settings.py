@@ -232,6 +232,12 @@ REST_FRAMEWORK = {
         "institutions.api.IsVerifiedStaff",
         "institutions.api.ActionPermission",
     ],
+    # JSON that names a key twice is refused everywhere (core.api_inputs).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api_inputs.UniqueKeysJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "institutions.api.BoundedCursorPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

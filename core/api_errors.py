@@ -17,12 +17,22 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.csrf import csrf_failure as page_csrf_failure
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 API_PREFIX = "/api/"
+
+
+class Conflict(exceptions.APIException):
+    """The record's state refuses the write (already closed, already sent, taken meanwhile by
+    someone else); nothing was written."""
+
+    status_code = 409
+    default_code = "conflict"
+    default_detail = gettext_lazy("The record is not in a state that allows this.")
 
 
 def is_api_request(request: HttpRequest) -> bool:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from core.access import fetch
 from core.access_log import access_record_many
+from core.api_inputs import service_errors, validated_by
 from core.inputs import BoundedSerializerMixin
 from core.models import AccessEvent
 from followups.activities import (
@@ -25,9 +26,8 @@ from followups.activities import (
     activity_record,
     attendance_visible_to,
 )
-from followups.api_common import form_errors, service_errors
 from followups.api_filters import ActivityFilter
-from followups.forms import ActivityForm
+from followups.forms import ActivityForm, activity_values
 from followups.models import Activity, ActivityAttendance
 from institutions.api import ScopedAPIMixin
 from institutions.masking import FieldKind, MaskedField
@@ -158,8 +158,7 @@ class ActivityInputSerializer(BoundedSerializerMixin, serializers.Serializer):
             },
             user=user,
         )
-        if not form.is_valid():
-            raise form_errors(form)
+        validated_by(form)
         data: dict[str, Any] = form.cleaned_data
         return data
 
@@ -241,19 +240,7 @@ class ActivityViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            activity = activity_record(
-                by=signed_in_user(request),
-                kind=data["kind"],
-                topic=data["topic"].strip(),
-                held_on=data["held_on"],
-                region=data["region"],
-                venue=data["venue"],
-                venue_text=data["venue_text"].strip(),
-                agency=data["agency"],
-                attendees=data["attendees"],
-                guardians_attending=data["guardians_attending"],
-                note=data["note"].strip(),
-            )
+            activity = activity_record(by=signed_in_user(request), **activity_values(data))
         except DjangoValidationError as error:
             field = ACTIVITY_ERROR_FIELDS.get(str(getattr(error, "code", "")))
             if field is None:

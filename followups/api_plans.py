@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -22,14 +21,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.models import Child
-from cases.selectors.scope import child_scope_q
 from core.access import fetch
+from core.api_errors import Conflict
+from core.api_inputs import service_errors, validated_by
 from core.inputs import BoundedSerializerMixin
-from followups.api_common import Conflict, LoggedListMixin, form_errors, pk_detail, service_errors
 from followups.api_filters import FollowupPlanFilter
 from followups.models import FollowupPlan
 from followups.plan_forms import EndPlanForm, PairForm, PlanForm, plan_schedule_in_words
 from followups.plan_sources import plan_source
+from followups.selectors import followup_plans_visible_to
 from followups.services.plans import (
     PARTNER_ROLES,
     Schedule,
@@ -39,18 +39,13 @@ from followups.services.plans import (
     plan_visits_count,
 )
 from followups.views.plans import MANAGE_PERMISSION, next_followup_due
-from institutions.api import ScopedAPIMixin
+from institutions.api import LoggedChildListMixin, ScopedAPIMixin
 from institutions.masking import FieldKind, MaskedField
 from institutions.models import User
 from institutions.roles import Level
 from institutions.selectors import signed_in_user
 
 # --- Follow-up plans ---------------------------------------------------------------------------
-
-
-def followup_plans_visible_to(user: User | AnonymousUser) -> QuerySet[FollowupPlan]:
-    """Follow-up plans of the children `user` may see."""
-    return FollowupPlan.objects.filter(child_scope_q(user, via="child__"))
 
 
 class PlanPartnerSerializer(serializers.ModelSerializer):
@@ -227,8 +222,7 @@ class FollowupPlanInputSerializer(BoundedSerializerMixin, serializers.Serializer
             child=child,
             source=source,
         )
-        if not form.is_valid():
-            raise form_errors(form)
+        validated_by(form)
         return {"child": child, "source": source, **form.cleaned_data}
 
 
@@ -251,7 +245,7 @@ class PlanEndInputSerializer(BoundedSerializerMixin, serializers.Serializer):
 )
 class FollowupPlanViewSet(
     ScopedAPIMixin,
-    LoggedListMixin,
+    LoggedChildListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -284,8 +278,7 @@ class FollowupPlanViewSet(
         # No prefetch of the partners: a pairing's answer reads them after the change.
         return FollowupPlan.objects.select_related("child")
 
-    def get_log_detail(self) -> dict[str, Any] | None:
-        return pk_detail(self, "followup_plan")
+    log_key = "followup_plan"
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         return FollowupPlanSerializer if self.action == "list" else FollowupPlanDetailSerializer
@@ -341,8 +334,7 @@ class FollowupPlanViewSet(
         serializer = PlanPairInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         form = PairForm(data=serializer.validated_data, plan=plan)
-        if not form.is_valid():
-            raise form_errors(form)
+        validated_by(form)
         try:
             plan_set_partners(
                 plan=plan, partners=list(form.cleaned_data["partners"]), by=signed_in_user(request)
@@ -362,8 +354,7 @@ class FollowupPlanViewSet(
         serializer = PlanEndInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         form = EndPlanForm(data=serializer.validated_data)
-        if not form.is_valid():
-            raise form_errors(form)
+        validated_by(form)
         user = signed_in_user(request)
         ended = plan_end(plan=plan, by=user, reason=form.cleaned_data["reason"])
         if ended.ended_by_id != user.pk:  # someone else ended it meanwhile

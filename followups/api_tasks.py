@@ -15,11 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.models import RiskLevel
-from followups.api_common import LoggedListMixin, pk_detail
 from followups.api_filters import TaskFilter
 from followups.models import Task
 from followups.selectors import SUPERVISE_TASKS, my_tasks, tasks_visible_to, team_overdue
-from institutions.api import ScopedAPIMixin
+from institutions.api import LoggedChildListMixin, ScopedAPIMixin
 from institutions.masking import FieldKind, MaskedField
 from institutions.selectors import signed_in_user
 
@@ -83,7 +82,7 @@ class TaskSerializer(serializers.ModelSerializer):
     ),
     retrieve=extend_schema(summary="One task about a child the caller may see."),
 )
-class TaskViewSet(ScopedAPIMixin, LoggedListMixin, viewsets.ReadOnlyModelViewSet):
+class TaskViewSet(ScopedAPIMixin, LoggedChildListMixin, viewsets.ReadOnlyModelViewSet):
     """Tasks; one about a child out of scope answers 404. Read only: a task is done by saving
     the record it asks for."""
 
@@ -108,8 +107,7 @@ class TaskViewSet(ScopedAPIMixin, LoggedListMixin, viewsets.ReadOnlyModelViewSet
     def get_fetch_queryset(self) -> QuerySet[Task]:
         return Task.objects.select_related("child", "assignee", "escalated_to")
 
-    def get_log_detail(self) -> dict[str, Any] | None:
-        return pk_detail(self, "task")
+    log_key = "task"
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.get_serializer(self.get_object()).data)

@@ -17,14 +17,15 @@ from rest_framework.response import Response
 
 from cases.models import Child
 from core.access import fetch
+from core.api_errors import Conflict
+from core.api_inputs import validated_by
 from core.inputs import BoundedSerializerMixin
-from followups.api_common import Conflict, LoggedListMixin, form_errors, pk_detail
 from followups.api_filters import VisitFilter
 from followups.forms import VisitForm, VisitReviewForm
 from followups.models import Visit
 from followups.selectors import visits_visible_to
 from followups.services import visit_record, visit_review
-from institutions.api import ScopedAPIMixin
+from institutions.api import LoggedChildListMixin, ScopedAPIMixin
 from institutions.masking import FieldKind, MaskedField, mask
 from institutions.roles import Level
 from institutions.selectors import signed_in_user
@@ -132,8 +133,7 @@ class VisitInputSerializer(BoundedSerializerMixin, serializers.Serializer):
                 "visited_on": attrs.get("visited_on") or timezone.localdate(),
             }
         )
-        if not form.is_valid():
-            raise form_errors(form)
+        validated_by(form)
         return {"child": child, "data": form.cleaned_data}
 
 
@@ -150,7 +150,7 @@ class VisitReviewInputSerializer(BoundedSerializerMixin, serializers.Serializer)
 )
 class VisitViewSet(
     ScopedAPIMixin,
-    LoggedListMixin,
+    LoggedChildListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -182,8 +182,7 @@ class VisitViewSet(
     def get_fetch_queryset(self) -> QuerySet[Visit]:
         return Visit.objects.select_related("child", "visitor", "reviewed_by")
 
-    def get_log_detail(self) -> dict[str, Any] | None:
-        return pk_detail(self, "visit")
+    log_key = "visit"
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
@@ -214,8 +213,7 @@ class VisitViewSet(
         serializer = VisitReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         form = VisitReviewForm(data=serializer.validated_data)
-        if not form.is_valid():
-            raise form_errors(form)
+        validated_by(form)
         if not visit.flagged:
             raise Conflict(_("Only a flagged visit is reviewed."))
         note = form.cleaned_data["note"]

@@ -109,6 +109,29 @@ class ActivityFilterForm(BootstrapFormMixin, forms.Form):
     )
 
 
+# What `activity_record` takes from a checked activity (the form's or the API's), text trimmed.
+ACTIVITY_FIELDS = (
+    "kind",
+    "topic",
+    "held_on",
+    "region",
+    "venue",
+    "venue_text",
+    "agency",
+    "attendees",
+    "guardians_attending",
+    "note",
+)
+
+
+def activity_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The checked input of an activity as `activity_record`'s arguments."""
+    return {
+        name: data[name].strip() if isinstance(data[name], str) else data[name]
+        for name in ACTIVITY_FIELDS
+    }
+
+
 class ActivityForm(BootstrapFormMixin, forms.Form):
     """An activity and its attendance; attendees by record number, checked by the service."""
 

@@ -55,6 +55,11 @@ def flagged_visits_to_review(*, user: User, limit: int = 20) -> QuerySet[Visit]:
 HOME_TASKS = 20
 
 
+def followup_plans_visible_to(user: User | AnonymousUser) -> QuerySet[FollowupPlan]:
+    """Follow-up plans of the children `user` may see."""
+    return FollowupPlan.objects.filter(child_scope_q(user, via="child__"))
+
+
 def tasks_visible_to(user: User | AnonymousUser) -> QuerySet[Task]:
     """Tasks about the children `user` may see (a task assigned to someone who has since lost
     the child, until the scheduler hands it on, is not shown to them)."""

@@ -17,14 +17,18 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, permissions
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from core.access import fetch
-from core.access_log import client_ip
+from core.access_log import access_record_many, client_ip
 from core.db_routing import replica_reads
+from core.inputs import whole_number
+from core.models import AccessEvent
 from institutions.roles import Level
 from institutions.scoping import ScopeSelector
+from institutions.selectors import signed_in_user
 from institutions.twofactor import two_factor_step
 
 if TYPE_CHECKING:
@@ -66,13 +70,18 @@ class ScopedAPIMixin:
     action_permissions: ClassVar[dict[str, str]] = {}
     write_level: ClassVar[Level] = Level.CONTRIBUTE
     fetch_model: ClassVar[type[Model] | None] = None  # the model `get_object` fetches
+    log_key: ClassVar[str | None] = None  # the access log names the record read by this key
 
     def get_fetch_queryset(self) -> QuerySet[Any] | None:
         return None
 
     def get_log_detail(self) -> dict[str, Any] | None:
-        """What the access log says was read, beside the child and the path."""
-        return None
+        """What the access log says was read, beside the child and the path: the record's id
+        under `log_key` (`{"visit": 12}`)."""
+        if self.log_key is None:
+            return None
+        number = whole_number(str(getattr(self, "kwargs", {}).get("pk", "")))
+        return {self.log_key: number} if number is not None else None  # not a number: 404
 
     def check_permissions(self, request: Request) -> None:
         """Out of scope answers 404 before any action permission answers 403, as in the pages:
@@ -121,6 +130,31 @@ class ScopedAPIMixin:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no real user
             return selector(AnonymousUser())
         return selector(self.request.user)  # type: ignore[attr-defined]
+
+
+class LoggedChildListMixin:
+    """A list whose rows are about children writes one "listed" event per child on the page
+    (one query), as the pages log their lists; `list_log_detail` says what was listed."""
+
+    list_log_detail: ClassVar[dict[str, Any]] = {}
+
+    def logged_child_id(self, row: Any) -> int:
+        return int(row.child_id)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        view: Any = self
+        queryset = view.filter_queryset(view.get_queryset())
+        page = view.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        access_record_many(
+            user=signed_in_user(request),
+            action=AccessEvent.Action.LIST,
+            child_ids=[self.logged_child_id(row) for row in rows],
+            request=request._request,
+            detail={"api": True, **self.list_log_detail},
+        )
+        data = view.get_serializer(rows, many=True).data
+        return view.get_paginated_response(data) if page is not None else Response(data)
 
 
 class BoundedCursorPagination(CursorPagination):

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.contrib.auth.models import AnonymousUser
 from django.core.validators import RegexValidator
 from django.db.models import QuerySet
 from django.http import Http404
@@ -22,28 +21,13 @@ from rest_framework import serializers, viewsets
 
 from core.inputs import whole_number
 from institutions.api import ScopedAPIMixin
-from institutions.models import Institution, Region, User, validate_region_code
-from institutions.selectors import scope_for
+from institutions.models import Institution, Region, validate_region_code
+from institutions.selectors import institutions_visible_to, regions_visible_to
 from institutions.venues import venues_visible_to
 from institutions.views.venues import venue_directory
 
 # A region code in a URL or a filter: 2 to 12 digits (the URL of anything else is a 404).
 REGION_CODE = r"\d{2,12}"
-
-
-def regions_visible_to(user: User | AnonymousUser) -> QuerySet[Region]:
-    """Every region, for any signed-in staff member: the division codes are public."""
-    if scope_for(user).user_id is None:
-        return Region.objects.none()
-    return Region.objects.all()
-
-
-def institutions_visible_to(user: User | AnonymousUser) -> QuerySet[Institution]:
-    """Every institution (active or not: a child's old school is still named on the file), for
-    any signed-in staff member. Institutions are organisations, not personal information."""
-    if scope_for(user).user_id is None:
-        return Institution.objects.none()
-    return Institution.objects.all()
 
 
 class ReferenceDataMixin(ScopedAPIMixin):

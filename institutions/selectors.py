@@ -188,3 +188,18 @@ def signed_in_user(request: HttpRequest) -> User:
     if not isinstance(user, User):
         raise PermissionDenied
     return user
+
+
+def regions_visible_to(user: User | AnonymousUser) -> QuerySet[Region]:
+    """Every region, for any signed-in staff member: the division codes are public."""
+    if scope_for(user).user_id is None:
+        return Region.objects.none()
+    return Region.objects.all()
+
+
+def institutions_visible_to(user: User | AnonymousUser) -> QuerySet[Institution]:
+    """Every institution (active or not: a child's old school is still named on the file), for
+    any signed-in staff member. Institutions are organisations, not personal information."""
+    if scope_for(user).user_id is None:
+        return Institution.objects.none()
+    return Institution.objects.all()

@@ -19,7 +19,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -30,21 +32,29 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments.api_common import Conflict, UniqueKeysJSONParser, present, validated_by
-from core.inputs import whole_number
-from institutions.api import PreconditionFailed, ScopedAPIMixin
+from core.api_errors import Conflict
+from core.api_inputs import UniqueKeysJSONParser, present, service_errors, validated_by
+from institutions.api import LoggedChildListMixin, PreconditionFailed, ScopedAPIMixin
 from institutions.models import User
 from institutions.roles import Level
 from institutions.selectors import signed_in_user
 from referrals.api_inputs import STEP_INPUTS, ReferralCreateSerializer, ReviewSerializer
+from referrals.forms.attachments import check_attachment
 from referrals.forms.steps import ReviewForm
-from referrals.models import Referral, ReferralEvent
-from referrals.selectors import REFERRAL_RELATED, clinical_access, referrals_visible_to
+from referrals.models import Referral, ReferralAttachment, ReferralEvent
+from referrals.selectors import (
+    REFERRAL_RELATED,
+    attachments_visible_to,
+    clinical_access,
+    referrals_visible_to,
+)
 from referrals.services.consent import referral_review_override
-from referrals.services.sending import referral_create
+from referrals.services.sending import referral_attach, referral_create
 from referrals.services.transitions import allowed_steps, referral_unchanged_since
 from referrals.views.steps import STEPS, may_act_as_clinic, may_act_as_sender, perform_step
 
@@ -185,6 +195,38 @@ class ReferralDetailSerializer(ReferralSerializer):
         return list(self.context.get("actions", []))
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    """An attachment's description; its content is downloaded from `download`."""
+
+    uploaded_by_name = serializers.CharField(source="uploaded_by.__str__")
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReferralAttachment
+        fields = [
+            "id",
+            "referral",
+            "filename",
+            "content_type",
+            "size",
+            "uploaded_by",
+            "uploaded_by_name",
+            "uploaded_at",
+            "download",
+        ]
+        read_only_fields = fields
+
+    def get_download(self, obj: ReferralAttachment) -> str:
+        return reverse("api:referral-attachment-detail", kwargs={"pk": obj.pk})
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A PDF, PNG or JPEG file, checked by its content; at most "
+        "REFERRAL_ATTACHMENT_MAX_BYTES (5 MB by default)."
+    )
+
+
 class ReferralEventSerializer(serializers.ModelSerializer):
     """One step of the referral's history: from which status to which, who, when, and why."""
 
@@ -227,6 +269,7 @@ def step_endpoint(name: str, doc: str) -> Any:
 @extend_schema(tags=["referrals"])
 class ReferralViewSet(
     ScopedAPIMixin,
+    LoggedChildListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -256,6 +299,7 @@ class ReferralViewSet(
         "treatment": PROCESS,
         "discharge": PROCESS,
         "close": VIEW,  # either side: the side check below decides
+        "attachments": VIEW,  # to add one: either side, checked below
         "review_override": REVIEW,
     }
     filterset_class = ReferralFilter
@@ -277,10 +321,8 @@ class ReferralViewSet(
             return ReferralCreateSerializer
         return ReferralSerializer if self.action == "list" else ReferralDetailSerializer
 
-    def get_log_detail(self) -> dict[str, Any] | None:
-        pk = str(self.kwargs.get("pk", ""))
-        number = whole_number(pk)
-        return {"referral": number} if number is not None else None  # not a number: 404 anyway
+    log_key = "referral"
+    list_log_detail = {"listed": "referrals"}
 
     def _actions(self, user: User, referral: Referral) -> list[str]:
         """The steps the caller may take now, as the referral's page offers them."""
@@ -350,6 +392,47 @@ class ReferralViewSet(
         referral = self.get_object()  # the one fetch, which logs the read
         rows = referral.events.select_related("actor").order_by("at", "id")
         return Response(ReferralEventSerializer(rows, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The referral's attachments (descriptions; each downloads from its `download`).",
+        request=None,
+        responses={200: AttachmentSerializer(many=True)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Attach a PDF or image (multipart, field `file`): either side, until the "
+        "referral ends.",
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=None,
+        filterset_class=None,
+        parser_classes=[MultiPartParser],
+    )
+    def attachments(self, request: Request, pk: str | None = None) -> Response:
+        referral: Referral = self.get_object()  # the one fetch, which logs the read
+        if request.method == "GET":
+            rows = referral.attachments.select_related("uploaded_by").defer("content")
+            return Response(AttachmentSerializer(rows.order_by("id"), many=True).data)
+        user = signed_in_user(request)
+        if not (may_act_as_sender(user, referral) or may_act_as_clinic(user, referral)):
+            raise PermissionDenied
+        serializer = AttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            checked = check_attachment(serializer.validated_data["file"])
+            row = referral_attach(
+                referral=referral, attachment=checked, by=user, request=request._request
+            )
+        except DjangoValidationError as error:
+            if getattr(error, "code", None) == "ended":
+                raise Conflict(" ".join(error.messages)) from None
+            raise service_errors(error, "file") from None
+        return Response(AttachmentSerializer(row).data, status=status.HTTP_201_CREATED)
 
     def _seen_step(self, request: Request, referral: Referral) -> int | None:
         """The step the client read, from an optional If-Match (412 for another referral)."""
@@ -438,4 +521,43 @@ class ReferralViewSet(
         return self._after_change(request, referral.pk)
 
 
-ROUTES = [("referrals", ReferralViewSet, "referral")]
+@extend_schema(tags=["referrals"])
+class ReferralAttachmentViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
+    """An attachment's content, for those who may read its referral; the read is logged."""
+
+    scope_selector = attachments_visible_to
+    fetch_model = ReferralAttachment
+    action_permissions = {"retrieve": VIEW}
+    log_key = "attachment"
+    renderer_classes = [JSONRenderer]  # errors; the content itself is not rendered
+    serializer_class = AttachmentSerializer
+
+    def get_fetch_queryset(self) -> QuerySet[ReferralAttachment]:
+        return ReferralAttachment.objects.select_related("referral")
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # A download answers whatever the client accepts; its errors are JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        summary="Download the attachment (never shown inline).",
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+        },
+    )
+    def retrieve(self, request: Request, pk: str | None = None) -> HttpResponse:
+        attachment: ReferralAttachment = self.get_object()
+        response = HttpResponse(bytes(attachment.content), content_type=attachment.content_type)
+        response["Content-Disposition"] = (
+            content_disposition_header(as_attachment=True, filename=attachment.filename) or ""
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+ROUTES = [
+    ("referrals", ReferralViewSet, "referral"),
+    ("referral-attachments", ReferralAttachmentViewSet, "referral-attachment"),
+]

@@ -8,11 +8,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from assessments.api_common import present, validated_by
 from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
 from cases.models import Child
 from core.access import fetch
+from core.api_inputs import present, validated_by
 from core.inputs import BoundedSerializerMixin
 from followups.models import Visit
 from followups.selectors import visits_visible_to

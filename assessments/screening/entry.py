@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from assessments.models import ScreeningSession
 from assessments.scoring import Definition
 from assessments.screening.roster import RosterRow
+from institutions.models import User
+from institutions.roles import CONSENT_PERMISSION
 
 SEPARATORS = re.compile(r"[\s,，、;；/]+")
 SKIPPED = {"-", "_", "."}  # typed for an optional question left unanswered
@@ -55,9 +57,14 @@ def answer_messages(definition: Definition, answers: dict[int, int]) -> list[str
     ]
 
 
-def entry_problems(*, session: ScreeningSession, row: RosterRow, consent_today: bool) -> list[str]:
-    """Why this child's answers cannot be saved in this session now (answers aside)."""
+def entry_problems(
+    *, session: ScreeningSession, row: RosterRow, consent_today: bool, user: User | None = None
+) -> list[str]:
+    """Why this child's answers cannot be saved in this session now (answers aside); with
+    `user`, also a consent given today that this user may not record."""
     problems = []
+    if consent_today and user is not None and not user.has_perm(CONSENT_PERMISSION):
+        problems.append(_("You may not record consent."))
     if session.status != ScreeningSession.Status.OPEN:
         problems.append(_("This screening is closed."))
     if row.result is not None:

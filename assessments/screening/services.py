@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from assessments.models import Assessment, Instrument, ScreeningAbsence, ScreeningSession
 from assessments.scoring import Result
-from assessments.screening.roster import Group, current_results
+from assessments.screening.roster import Group, RosterRow, current_results
 from assessments.screening.sheets import SheetRow
 from assessments.services import assessment_submit
 from cases.models import Child, Consent, Guardian
@@ -89,6 +89,27 @@ def screening_result_save(
         administered_on=locked.administered_on,
         by=by,
         session=locked,
+    )
+
+
+def screening_row_save(
+    *,
+    session: ScreeningSession,
+    row: RosterRow,
+    answers: dict[int, int],
+    by: User,
+    consent_today: bool,
+) -> Assessment:
+    """Save a roster row's answers, scored by the session's instrument; consent given today is
+    recorded from the row's primary guardian (the child's own when there is none)."""
+    return screening_result_save(
+        session=session,
+        child=row.child,
+        answers=answers,
+        result=session.instrument.parsed.score(answers),
+        by=by,
+        record_consent=consent_today,
+        consent_guardian=row.primary_guardian,
     )
 
 

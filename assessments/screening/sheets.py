@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from assessments.models import ScreeningSession
@@ -14,8 +17,10 @@ from assessments.scoring import Definition, Result
 from assessments.screening.entry import SKIPPED, answer_messages, entry_problems
 from assessments.screening.roster import DONE, RosterRow, session_roster
 from cases.models import Child, Guardian
+from cases.selectors.scope import children_visible_to
 from core.spreadsheets import Sheet, UnreadableFile, csv_bytes, read_table, xlsx_bytes
 from institutions.models import User
+from institutions.roles import CONSENT_PERMISSION, Level
 
 # The sheet format: these headers are the format itself, whatever the user's language.
 RECORD_HEADER = "档案编号"
@@ -95,11 +100,14 @@ def sheet_columns(headers: list[str], definition: Definition) -> tuple[dict[int,
 
 
 def screening_sheet_check(
-    *, session: ScreeningSession, user: User, content: bytes, filename: str
+    *, session: ScreeningSession, user: User, upload: UploadedFile
 ) -> SheetCheck:
-    """Read and check every row of a sheet against the roster; nothing is saved here."""
+    """Read and check every row of a sheet against the roster, and whether `user` may save
+    it (PermissionDenied when a child of the sheet is one the user may only read); nothing is
+    saved here."""
     check = SheetCheck()
     definition = session.instrument.parsed
+    content, filename = upload.read(), PurePath(upload.name or "").name
     try:
         table = read_table(content=content, filename=filename)
         items, problems = sheet_columns(table.headers, definition)
@@ -133,6 +141,14 @@ def screening_sheet_check(
         return check
     if not check.rows and not check.errors:
         check.errors.append((None, _("The sheet has no rows of answers.")))
+    screened = {row.child.pk for row in check.rows}
+    if len(screened) != (
+        children_visible_to(user, Level.CONTRIBUTE).filter(pk__in=screened).count()
+    ):
+        raise PermissionDenied  # a child of the sheet is one the user may only read
+    consent_given = any(r.record_consent for r in check.rows)
+    if check.ok and consent_given and not user.has_perm(CONSENT_PERMISSION):
+        check.errors.append((None, _("You may not record consent.")))
     return check
 
 

@@ -3,7 +3,6 @@ a sheet import with its template."""
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Any
 
 from django.contrib import messages
@@ -22,6 +21,7 @@ from assessments.screening.services import (
     ScreeningConflict,
     screening_absence_record,
     screening_result_save,
+    screening_row_save,
     screening_sheet_import,
 )
 from assessments.screening.sheets import (
@@ -32,13 +32,11 @@ from assessments.screening.sheets import (
     sheet_template,
 )
 from assessments.views.screening import SCREEN_PERMISSION, SessionViewMixin
-from cases.selectors.scope import children_visible_to
 from core.access_log import access_record_many
 from core.models import AccessEvent
 from core.spreadsheets import spreadsheet_response
 from core.submissions import SubmitOnceMixin
 from institutions.models import User
-from institutions.roles import Level
 from institutions.selectors import signed_in_user
 
 
@@ -75,22 +73,14 @@ class ScreeningEntryView(SubmitOnceMixin, SessionViewMixin, View):
             return self.post_full(request, session, row, user)
         typed = request.POST.get("answers", "")[:200]
         consent_today = bool(request.POST.get("consent")) and not row.consent_on_file
-        errors = entry_problems(session=session, row=row, consent_today=consent_today)
-        if consent_today and not user.has_perm("cases.record_consent"):
-            errors.append(_("You may not record consent."))
+        errors = entry_problems(session=session, row=row, consent_today=consent_today, user=user)
         definition = session.instrument.parsed
         answers, answer_errors = parse_typed(typed, definition)
         errors += answer_errors
         if not errors:
             try:
-                screening_result_save(
-                    session=session,
-                    child=row.child,
-                    answers=answers,
-                    result=definition.score(answers),
-                    by=user,
-                    record_consent=consent_today,
-                    consent_guardian=row.primary_guardian,
+                screening_row_save(
+                    session=session, row=row, answers=answers, by=user, consent_today=consent_today
                 )
             except ScreeningConflict as conflict:
                 errors.append(str(conflict))
@@ -202,20 +192,7 @@ class ScreeningImportView(SubmitOnceMixin, SessionViewMixin, View):
         if not form.is_valid():
             return render(request, self.template_name, self.context(session, form))
         upload = form.cleaned_data["file"]
-        check = screening_sheet_check(
-            session=session,
-            user=user,
-            content=upload.read(),
-            filename=PurePath(upload.name or "").name,
-        )
-        screened = {r.child.pk for r in check.rows}
-        if len(screened) != (
-            children_visible_to(user, Level.CONTRIBUTE).filter(pk__in=screened).count()
-        ):
-            raise PermissionDenied  # a child of the sheet is one the user may only read
-        needs_consent = any(r.record_consent for r in check.rows)
-        if check.ok and needs_consent and not user.has_perm("cases.record_consent"):
-            check.errors.append((None, _("You may not record consent.")))
+        check = screening_sheet_check(session=session, user=user, upload=upload)
         if not check.ok:
             return render(
                 request,

@@ -196,6 +196,26 @@ class ChildEditForm(ChildForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
+    @staticmethod
+    def values_of(child: Child) -> dict[str, Any]:
+        """The file as the form starts from it: the edit page's initial values, and what an
+        API change that names only some fields is completed with."""
+        return {
+            "name": child.name,
+            "sex": child.sex,
+            "birth_date": child.birth_date,
+            "residence_region": child.residence_region_id,
+            "household_region": child.household_region_id,
+            "categories": child.categories,
+            "school": child.school_id,
+            "grade": child.grade,
+            "class_name": child.class_name,
+            "residential_institution": child.residential_institution_id,
+            "notes": child.notes,
+            "notes_confidential": child.notes_confidential,
+            "version": child.version,
+        }
+
 
 class CloseForm(BootstrapFormMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)

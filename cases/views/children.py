@@ -3,8 +3,6 @@ object comes from a scoping selector; writes go to services."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -122,27 +120,10 @@ class ChildEditView(SubmitOnceMixin, ScopedViewMixin, View):
     permission_required = "cases.change_child"
     template_name = "cases/child_edit.html"
 
-    def _initial(self, child: Child) -> dict[str, Any]:
-        return {
-            "name": child.name,
-            "sex": child.sex,
-            "birth_date": child.birth_date,
-            "residence_region": child.residence_region_id,
-            "household_region": child.household_region_id,
-            "categories": child.categories,
-            "school": child.school_id,
-            "grade": child.grade,
-            "class_name": child.class_name,
-            "residential_institution": child.residential_institution_id,
-            "notes": child.notes,
-            "notes_confidential": child.notes_confidential,
-            "version": child.version,
-        }
-
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         child = self.object
         form = ChildEditForm(
-            initial=self._initial(child), user=signed_in_user(request), child=child
+            initial=ChildEditForm.values_of(child), user=signed_in_user(request), child=child
         )
         return render(request, self.template_name, {"form": form, "child": child})
 
@@ -163,7 +144,9 @@ class ChildEditView(SubmitOnceMixin, ScopedViewMixin, View):
                 )
             except EditConflict as conflict:
                 current = conflict.current
-                form = ChildEditForm(initial=self._initial(current), user=user, child=current)
+                form = ChildEditForm(
+                    initial=ChildEditForm.values_of(current), user=user, child=current
+                )
                 form.conflict = _(  # type: ignore[attr-defined]
                     "Someone else saved this file at %(time)s, after you opened it. Your changes "
                     "were not saved, so that theirs are not lost: the form now shows the file as "

@@ -21,7 +21,7 @@ from followups.activities import (
     activity_record,
     attendance_visible_to,
 )
-from followups.forms import ActivityFilterForm, ActivityForm
+from followups.forms import ActivityFilterForm, ActivityForm, activity_values
 from followups.models import Activity
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
@@ -75,19 +75,7 @@ class ActivityCreateView(SubmitOnceMixin, ScopedViewMixin, View):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                activity = activity_record(
-                    by=user,
-                    kind=data["kind"],
-                    topic=data["topic"].strip(),
-                    held_on=data["held_on"],
-                    region=data["region"],
-                    venue=data["venue"],
-                    venue_text=data["venue_text"].strip(),
-                    agency=data["agency"],
-                    attendees=data["attendees"],
-                    guardians_attending=data["guardians_attending"],
-                    note=data["note"].strip(),
-                )
+                activity = activity_record(by=user, **activity_values(data))
             except ValidationError as error:
                 form.add_error(None, error)
             else:

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from referrals.services.sending import AttachmentData
+from referrals.services.sending import MAX_ATTACHMENTS, AttachmentData
 
 # What an attachment may be: the extension names the type, and the first bytes must agree.
 ATTACHMENT_TYPES: dict[str, tuple[str, bytes]] = {
@@ -21,7 +21,6 @@ ATTACHMENT_TYPES: dict[str, tuple[str, bytes]] = {
     ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
 }
 DEFAULT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
-MAX_ATTACHMENTS = 5
 
 
 def attachment_max_bytes() -> int:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +35,60 @@ class AttachmentData:
     filename: str
     content_type: str
     content: bytes
+
+
+MAX_ATTACHMENTS = 5  # per referral
+# A referral that has ended takes no more attachments.
+ENDED = (S.CLOSED, S.WITHDRAWN, S.DECLINED)
+
+
+def _attachment_rows(
+    referral: Referral, attachments: Sequence[AttachmentData], by: User
+) -> list[ReferralAttachment]:
+    return ReferralAttachment.objects.bulk_create(
+        ReferralAttachment(
+            referral=referral,
+            filename=a.filename[:200],
+            content_type=a.content_type,
+            size=len(a.content),
+            content=a.content,
+            uploaded_by=by,
+        )
+        for a in attachments
+    )
+
+
+@transaction.atomic
+def referral_attach(
+    *,
+    referral: Referral,
+    attachment: AttachmentData,
+    by: User,
+    request: HttpRequest | None = None,
+) -> ReferralAttachment:
+    """Attach one more checked file to a referral that has not ended (a report the clinic
+    sends back, a letter the sender forgot), at most MAX_ATTACHMENTS in all; the change is
+    logged. Refused with ReferralError: `ended` for an ended referral, `too_many` past the
+    limit (checked under the referral's row lock, so two uploads cannot both pass)."""
+    locked = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
+    if locked.status in ENDED:
+        raise ReferralError(
+            _("This referral has ended: it takes no more attachments."), code="ended"
+        )
+    if locked.attachments.count() >= MAX_ATTACHMENTS:
+        raise ReferralError(
+            _("A referral holds at most %(count)d attachments.") % {"count": MAX_ATTACHMENTS},
+            code="too_many",
+        )
+    (row,) = _attachment_rows(locked, [attachment], by)
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CHANGE,
+        child=locked.child,
+        request=request,
+        detail={"referral": locked.pk, "attachment": row.pk},
+    )
+    return row
 
 
 def _check_destination(*, to_institution: Institution, service: str) -> None:
@@ -96,17 +151,7 @@ def referral_create(
     )
     ReferralEvent.objects.create(referral=referral, from_status="", to_status=S.DRAFT, actor=by)
     if attachments:
-        ReferralAttachment.objects.bulk_create(
-            ReferralAttachment(
-                referral=referral,
-                filename=a.filename[:200],
-                content_type=a.content_type,
-                size=len(a.content),
-                content=a.content,
-                uploaded_by=by,
-            )
-            for a in attachments
-        )
+        _attachment_rows(referral, attachments, by)
     if consent_given is not None:
         consent = consent_record(
             child=child,

@@ -4,10 +4,12 @@ closing and the record that a guardian was told."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 from typing import Any
 
+import openpyxl
 import pytest
 from django.db import connection
 from django.test import Client
@@ -25,7 +27,13 @@ from core.models import AccessEvent
 from tests.assessments.test_builder import form_data, record_result
 from tests.conftest import client_for
 from tests.demo import WELFARE, user
-from tests.factories import AssessmentFactory, ChildFactory, GuardianFactory, institution
+from tests.factories import (
+    AssessmentFactory,
+    ChildFactory,
+    ConsentFactory,
+    GuardianFactory,
+    institution,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -382,6 +390,120 @@ class TestScreeningSessions:
         assert open_one.pk in listed and closed_one.pk not in listed
         url = "/api/v1/screening-sessions/"
         assert queries(client, url, {"page_size": 1}) == queries(client, url, {"page_size": 100})
+
+
+def roster_row(session: ScreeningSession, *, consent: bool, skip: int = 0):
+    """A child of the session's roster with no result and the instrument fitting: with
+    consent on file (recorded here if need be), or without it but able to give it today."""
+    rows = [
+        r
+        for r in session_roster(session=session, user=user("counselor"))
+        if r.result is None and r.fit_problem is None and r.absence is None
+    ]
+    if not consent:
+        return next(r for r in rows if not r.consent_on_file and r.may_consent_today)
+    row = rows[skip]
+    if not row.consent_on_file:
+        ConsentFactory(child=row.child)
+    return row
+
+
+def xlsx(rows: list[list[object]]) -> io.BytesIO:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["档案编号", "姓名", *[f"Q{n}" for n in range(1, 10)]])
+    for row in rows:
+        sheet.append(row)
+    data = io.BytesIO()
+    workbook.save(data)
+    data.seek(0)
+    data.name = "results.xlsx"
+    return data
+
+
+class TestScreeningEntry:
+    def test_a_result_is_scored_and_consent_given_today_recorded(self):
+        session = opened()
+        row = roster_row(session, consent=False)
+        url = f"/api/v1/screening-sessions/{session.pk}/results/"
+        client = client_for("counselor")
+        answers = {str(n): 1 for n in range(1, 10)}
+        # Without consent on file or given today, nothing is saved (the roster page's rule).
+        refused = post(client, url, {"child": row.child.pk, "answers": answers})
+        assert refused.status_code == 400 and "child" in refused.json()["fields"]
+        bad = post(client, url, {"child": row.child.pk, "answers": {**answers, "3": 7}})
+        assert bad.status_code == 400 and "answers.3" in bad.json()["fields"]
+        saved = post(
+            client, url, {"child": row.child.pk, "answers": answers, "consent_given_today": True}
+        )
+        assert saved.status_code == 201, saved.content
+        assert saved.json()["status"] == "done" and saved.json()["result"]["total"] == 9
+        assert Assessment.objects.get(session=session, child=row.child).total == 9
+        assert row.child.consents.filter(purpose="assessment").exists()
+        again = post(client, url, {"child": row.child.pk, "answers": answers})
+        assert again.status_code == 400 and Assessment.objects.filter(session=session).count() == 1
+
+    def test_an_absence_is_noted_once_and_a_closed_session_takes_nothing(self):
+        session = opened()
+        row = roster_row(session, consent=True)
+        client = client_for("counselor")
+        url = f"/api/v1/screening-sessions/{session.pk}/absences/"
+        absent = post(client, url, {"child": row.child.pk, "reason": "病假"})
+        assert absent.status_code == 201 and absent.json()["status"] == "absent"
+        assert absent.json()["absence_reason"] == "病假"
+        post(client, f"/api/v1/screening-sessions/{session.pk}/close/", {})
+        other = roster_row(session, consent=True, skip=1)
+        answers = {str(n): 0 for n in range(1, 10)}
+        closed = post(
+            client,
+            f"/api/v1/screening-sessions/{session.pk}/results/",
+            {"child": other.child.pk, "answers": answers},
+        )
+        assert closed.status_code == 409
+        assert not Assessment.objects.filter(session=session).exists()
+
+    def test_a_child_not_on_the_roster_answers_404(self):
+        session = opened()
+        elsewhere = ChildFactory(pupil=True, school=None)
+        response = post(
+            client_for("counselor"),
+            f"/api/v1/screening-sessions/{session.pk}/absences/",
+            {"child": elsewhere.pk},
+        )
+        assert response.status_code == 404
+
+    def test_a_sheet_is_saved_whole_or_not_at_all(self):
+        session = opened()
+        first = roster_row(session, consent=True)
+        url = f"/api/v1/screening-sessions/{session.pk}/sheet/"
+        client = client_for("counselor")
+        good = [first.child.record_number, first.child.name, *[1] * 9]
+        bad = post_file(client, url, xlsx([good, ["X-0", "无此人", *[0] * 9]]))
+        assert bad.status_code == 400
+        assert any("3" in message for message in bad.json()["fields"]["file"])
+        assert not Assessment.objects.filter(session=session).exists()
+        saved = post_file(client, url, xlsx([good]))
+        assert saved.status_code == 201, saved.content
+        assert saved.json()["saved"] == 1
+        assert Assessment.objects.get(session=session).child == first.child
+
+    def test_roles_without_screening_get_403(self):
+        session = opened()
+        row = roster_row(session, consent=True)
+        bureau = client_for("county_edu")
+        url = f"/api/v1/screening-sessions/{session.pk}/"
+        answers = {str(n): 0 for n in range(1, 10)}
+        assert (
+            post(bureau, f"{url}results/", {"child": row.child.pk, "answers": answers}).status_code
+            == 403
+        )
+        assert post(bureau, f"{url}absences/", {"child": row.child.pk}).status_code == 403
+        assert post_file(bureau, f"{url}sheet/", xlsx([])).status_code == 403
+        assert not Assessment.objects.filter(session=session).exists()
+
+
+def post_file(client: Client, url: str, upload: io.BytesIO):
+    return client.post(url, {"file": upload})
 
 
 # -- alerts -------------------------------------------------------------------------------------

@@ -17,12 +17,12 @@ from cases.models import CarePlan, CareTeamMember, Child, ChildAccessGrant, Cons
 from cases.services.access import grant_open
 from cases.services.child import child_update
 from cases.services.family import has_consent
-from core.models import AccessEvent
+from core.models import AccessEvent, Notification
 from institutions.masking import mask_phone
 from institutions.roles import Level
 from tests.cases.test_identity import make_id
 from tests.conftest import user
-from tests.demo import FAR_VILLAGE, VILLAGE_A, VILLAGE_A2
+from tests.demo import FAR_VILLAGE, VILLAGE_A, VILLAGE_A2, VILLAGE_B
 from tests.factories import (
     CarePlanFactory,
     CareTeamMemberFactory,
@@ -293,6 +293,57 @@ class TestReadingAndChangingAFile:
         assert reopened.status_code == 200
         child.refresh_from_db()
         assert child.status == Child.Status.ACTIVE
+
+    def test_a_child_is_handed_over_through_the_pages_form_and_service(self, login):
+        child = ChildFactory(residence_region_id=VILLAGE_A, household_region_id=VILLAGE_A2)
+        client = login("director_a")
+        url = f"/api/v1/children/{child.pk}/"
+        etag = etag_of(client, url)
+        body = {"to_region": VILLAGE_B, "reason": "随父母迁居"}
+        assert send(client, "post", f"{url}handover/", body).status_code == 428
+        # The page form's rules: not to where the child lives, not to an unknown region.
+        same = send(client, "post", f"{url}handover/", {**body, "to_region": VILLAGE_A}, etag)
+        assert "to_region" in fields_of(same)
+        unknown = send(
+            client, "post", f"{url}handover/", {**body, "to_region": "990101009009"}, etag
+        )
+        assert "to_region" in fields_of(unknown)
+        assert "reason" in fields_of(
+            send(client, "post", f"{url}handover/", {**body, "reason": ""}, etag)
+        )
+        moved = send(client, "post", f"{url}handover/", body, etag)
+        assert moved.status_code == 201, moved.content
+        assert moved.json()["to_region"] == VILLAGE_B and moved.json()["reason"] == "随父母迁居"
+        child.refresh_from_db()
+        assert child.residence_region_id == VILLAGE_B and child.handovers.count() == 1
+        # The receiving child director is told; the sender no longer reaches the file.
+        assert Notification.objects.filter(
+            recipient__username="director_b", kind="handover", child=child
+        ).exists()
+        assert client.get(url).status_code == 404
+        assert send(client, "post", f"{url}handover/", body, etag).status_code == 404
+
+    def test_a_handover_on_an_outdated_file_is_refused(self, login):
+        child = child_in_scope_of("director_a")
+        client = login("director_a")
+        url = f"/api/v1/children/{child.pk}/"
+        etag = etag_of(client, url)
+        child_update(
+            child=child, changes={"grade": 3}, expected_version=child.version, by=user("director_a")
+        )
+        body = {"to_region": VILLAGE_B, "reason": "随父母迁居"}
+        assert send(client, "post", f"{url}handover/", body, etag).status_code == 412
+        assert not child.handovers.exists()
+
+    def test_handing_over_needs_the_permission(self, login):
+        child = shared_with("county_civil", child_in_scope_of("director_a"))
+        client = login("county_civil")
+        url = f"/api/v1/children/{child.pk}/"
+        body = {"to_region": VILLAGE_B, "reason": "随父母迁居"}
+        assert (
+            send(client, "post", f"{url}handover/", body, etag_of(client, url)).status_code == 403
+        )
+        assert not child.handovers.exists()
 
     def test_no_put_and_no_delete(self, login):
         child = child_in_scope_of("director_a")

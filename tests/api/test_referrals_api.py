@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -342,3 +343,59 @@ class TestReads:
             return len(captured.captured_queries)
 
         assert count(1) == count(100)
+
+
+PDF = b"%PDF-1.4\n% a fictional clinic letter\n"
+
+
+def upload(username: str, referral: Referral, content: bytes = PDF, name: str = "出院小结.pdf"):
+    return client_for(username).post(
+        f"/api/v1/referrals/{referral.pk}/attachments/",
+        {"file": SimpleUploadedFile(name, content)},
+    )
+
+
+class TestAttachments:
+    def test_either_side_attaches_and_both_download_the_same_bytes(self):
+        referral = advance(sent(), S.ACCEPTED)
+        added = upload("clinician", referral)
+        assert added.status_code == 201, added.content
+        body = added.json()
+        assert body["filename"] == "出院小结.pdf" and body["size"] == len(PDF)
+        assert upload("counselor", referral, name="信.pdf").status_code == 201
+        listed = client_for("counselor").get(f"/api/v1/referrals/{referral.pk}/attachments/")
+        assert [row["filename"] for row in listed.json()] == ["出院小结.pdf", "信.pdf"]
+        download = client_for("counselor").get(body["download"], HTTP_ACCEPT="application/pdf")
+        assert download.status_code == 200 and download.content == PDF
+        assert download["Content-Type"] == "application/pdf"
+        assert download["Content-Disposition"].startswith("attachment")
+        assert AccessEvent.objects.filter(
+            user=user("counselor"), child=referral.child, detail__attachment=body["id"]
+        ).exists()
+        assert client_for("director_b").get(body["download"]).status_code == 404
+
+    def test_a_file_is_checked_by_its_content_and_the_count_is_capped(self):
+        referral = sent()
+        fake = upload("counselor", referral, content=b"MZ\x90\x00 not a pdf", name="a.pdf")
+        assert fake.status_code == 400 and "file" in fake.json()["fields"]
+        for index in range(5):
+            assert upload("counselor", referral, name=f"{index}.pdf").status_code == 201
+        sixth = upload("counselor", referral)
+        assert sixth.status_code == 400 and "file" in sixth.json()["fields"]
+        assert referral.attachments.count() == 5
+
+    def test_an_ended_referral_takes_none_and_readers_may_not_attach(self):
+        referral = sent()
+        assert step("counselor", referral, "withdraw", {"reason": "家长撤回"}).status_code == 200
+        assert upload("counselor", referral).status_code == 409
+        other = sent()
+        shared = ChildAccessGrant.Source.SHARE
+        grant_open(
+            child=other.child,
+            user=user("county_civil"),
+            level=Level.READ,
+            source=shared,
+            by=user("admin"),
+        )
+        assert upload("county_civil", other).status_code == 403
+        assert not other.attachments.exists() and not referral.attachments.exists()

@@ -63,6 +63,9 @@ CASES: dict[str, OutOfScope] = {
     "screening-session-detail": OutOfScope(user="counselor", kwargs=_session_kwargs),
     "screening-session-roster": OutOfScope(user="counselor", kwargs=_session_kwargs),
     "screening-session-close": OutOfScope(user="counselor", kwargs=_session_kwargs),
+    "screening-session-results": OutOfScope(user="counselor", kwargs=_session_kwargs),
+    "screening-session-absences": OutOfScope(user="counselor", kwargs=_session_kwargs),
+    "screening-session-sheet": OutOfScope(user="counselor", kwargs=_session_kwargs),
     "alert-list": OutOfScope(user="counselor", hidden=_alert),
     "alert-detail": OutOfScope(kwargs=lambda user: {"pk": _alert(user)}),
     "alert-acknowledge": OutOfScope(

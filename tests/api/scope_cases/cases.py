@@ -45,6 +45,7 @@ CASES: dict[str, OutOfScope] = {
     "child-detail": OutOfScope(kwargs=lambda user: {"pk": _outside(user)}),
     "child-close": OutOfScope(kwargs=lambda user: {"pk": _outside(user)}),
     "child-reopen": OutOfScope(kwargs=lambda user: {"pk": _outside(user)}),
+    "child-handover": OutOfScope(kwargs=lambda user: {"pk": _outside(user)}),
     "guardian-list": OutOfScope(
         hidden=_guardian,
         body=lambda user: {"child": _outside(user), "name": "测试监护人", "relation": "mother"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from institutions.models import Institution
-from referrals.models import Referral
+from referrals.models import Referral, ReferralAttachment
 from tests.api.scope_cases import OutOfScope
 from tests.demo import HOSPITAL, SOCIAL_PSYCH
 from tests.factories import ReferralFactory, child_out_of_scope_of, institution
@@ -40,6 +40,19 @@ def _sent_without_consent(user: str) -> dict[str, Any]:
     return {"pk": referral.pk}
 
 
+def _attachment(user: str) -> dict[str, Any]:
+    referral = ReferralFactory(child=child_out_of_scope_of(user))
+    row = ReferralAttachment.objects.create(
+        referral=referral,
+        filename="测试.pdf",
+        content_type="application/pdf",
+        size=9,
+        content=b"%PDF-1.4\n",
+        uploaded_by=referral.from_user,
+    )
+    return {"pk": row.pk}
+
+
 def _draft_body(user: str) -> dict[str, Any]:
     return {
         "child": child_out_of_scope_of(user).pk,
@@ -56,6 +69,8 @@ CASES: dict[str, OutOfScope] = {
     ),
     "referral-detail": OutOfScope(kwargs=_referral),
     "referral-events": OutOfScope(kwargs=_referral),
+    "referral-attachments": OutOfScope(kwargs=_referral),
+    "referral-attachment-detail": OutOfScope(kwargs=_attachment),
     # The sending side's steps, tried by a child director with the sender's permission.
     "referral-send": OutOfScope(kwargs=_referral),
     "referral-withdraw": OutOfScope(kwargs=_sent),
