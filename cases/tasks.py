@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import translation
 
-from cases.imports.job import child_import_fail, child_import_run
+from cases.imports.job import TIME_LIMIT, child_import_fail, child_import_run
 
 
 @shared_task(
@@ -17,8 +17,8 @@ from cases.imports.job import child_import_fail, child_import_run
     name="cases.child_import_run",
     acks_late=True,
     max_retries=3,
-    time_limit=1800,
-    soft_time_limit=1740,
+    time_limit=TIME_LIMIT,
+    soft_time_limit=TIME_LIMIT - 60,
 )
 def child_import_run_task(self: Any, job_id: int) -> None:
     """Check and import one uploaded file of children (idempotent: a finished job is left alone)."""

@@ -11,6 +11,7 @@ app_name = "cases"
 import_patterns = [
     path("", imports.ImportStartView.as_view(), name="import_start"),
     path("<int:pk>/", imports.ImportStatusView.as_view(), name="import_status"),
+    path("<int:pk>/again/", imports.ImportRestartView.as_view(), name="import_restart"),
     re_path(
         r"^template\.(?P<fmt>xlsx|csv)$",
         imports.ImportTemplateView.as_view(),

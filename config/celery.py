@@ -5,11 +5,12 @@ from contextlib import ExitStack
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("xinqiao")
+# Every task runs once per outbox row it was queued by (core.jobs, core.task_base).
+app = Celery("xinqiao", task_cls="core.task_base:OnceTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -38,3 +39,11 @@ def _exit_history_context(task: Any = None, **_: Any) -> None:
     if stack is not None:
         setattr(task.request, _CONTEXT, None)
         stack.close()
+
+
+@worker_ready.connect
+def _relay_waiting_jobs(**_: Any) -> None:
+    """A worker that starts hands over the jobs queued while the broker was down."""
+    from core.jobs import outbox_relay  # after Django is set up
+
+    outbox_relay()

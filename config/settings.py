@@ -130,12 +130,19 @@ REPLICA_STICKY_SECONDS = env.get_int("REPLICA_STICKY_SECONDS", 10, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.get_redis_url()
+# How long a call to Redis may wait (connect, or answer): a hung Redis costs this, then the
+# process leaves it alone for a few seconds (core.breaker). Pages and saves never need Redis.
+REDIS_TIMEOUT = env.get_int("REDIS_TIMEOUT_MS", 250, minimum=10) / 1000
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.DegradingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.get_str("CACHE_KEY_PREFIX", "xq"),
         "TIMEOUT": 300,
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_TIMEOUT,
+            "socket_timeout": REDIS_TIMEOUT,
+        },
     }
 }
 
@@ -164,9 +171,10 @@ LOGOUT_REDIRECT_URL = "login"
 # A one-time set-password link (the only way a password is set for someone) works for 24 hours.
 PASSWORD_RESET_TIMEOUT = 86400
 
-# Sessions live in Redis; the idle timeout signs out a user who has done nothing for a while,
-# and the cookie age bounds a session however active it is.
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+# Sessions are kept in the database and read through the Redis cache: a user stays signed in
+# while Redis is down. The idle timeout signs out a user who has done nothing for a while, and
+# the cookie age bounds a session however active it is.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.get_int("SESSION_IDLE_MINUTES", 30, minimum=1))
 SESSION_COOKIE_AGE = env.get_int("SESSION_MAX_HOURS", 12, minimum=1) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -306,8 +314,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
+# A job is acknowledged when it ends, and given back to the queue when its worker dies (the
+# jobs are idempotent: core.jobs); an unacknowledged message returns after the visibility
+# timeout, which must exceed the longest job's time limit (exports: 1800 s).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.get_int("CELERY_VISIBILITY_TIMEOUT", 2400, minimum=5),
+    "socket_timeout": max(REDIS_TIMEOUT, 1.0),
+    "socket_connect_timeout": max(REDIS_TIMEOUT, 1.0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = max(REDIS_TIMEOUT, 1.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Installed into django-celery-beat's tables when beat starts; administrators can pause them.
@@ -334,6 +352,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=18),
     },
     "referrals-expire-access": {"task": "referrals.expire_access", "schedule": 3600.0},
+    # Jobs queued while the broker was down handed to it (each worker also does so as it starts).
+    "core-relay-outbox": {"task": "core.relay_outbox", "schedule": 30.0},
+    # Expired sessions dropped from the database.
+    "core-clear-sessions": {"task": "core.clear_sessions", "schedule": crontab(minute=40, hour=3)},
     # The files of long exports past EXPORT_TTL_HOURS deleted (the record of the export stays).
     "core-purge-exports": {"task": "core.purge_exports", "schedule": 3600.0},
     # The month partitions of the access log, notifications and history made 3 months ahead.

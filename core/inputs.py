@@ -9,6 +9,7 @@ A field that needs other bounds says so itself: an explicit `max_length`, `max_v
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -195,3 +196,12 @@ def whole_number(
     if (low is not None and value < low) or (high is not None and value > high):
         return default
     return value
+
+
+def person_name(value: str) -> str:
+    """A person's name as typed, spaces collapsed; refused (a field error) unless it holds a
+    letter of some script (a Chinese character counts), so that `{}` or `123` is not a name."""
+    name = " ".join(str(value).split())
+    if not any(unicodedata.category(character).startswith("L") for character in name):
+        raise ValidationError(_("A name must contain letters."), code="no_letters")
+    return name

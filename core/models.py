@@ -3,6 +3,8 @@ notifications and export jobs (every app writes them; none owns them)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -291,3 +293,33 @@ class ExportJob(models.Model):
         if not self.total:
             return 0
         return min(100, round(100 * self.done / self.total))
+
+
+class OutboxMessage(models.Model):
+    """A background job queued by a change, written in the change's own transaction: the job
+    exists exactly when the change does. The relay (`core.jobs`) hands it to the broker when
+    the broker answers and marks it sent; the job marks it finished, and a second delivery of a
+    finished job does nothing. Rows are kept as the record of what ran."""
+
+    key = models.UUIDField(_("key"), unique=True, default=uuid.uuid4, editable=False)
+    task = models.CharField(_("job"), max_length=100)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    created_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    # While a relay hands the row to the broker, no other relay takes it (a conditional update).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("queued job")
+        verbose_name_plural = _("queued jobs")
+        indexes = [
+            models.Index(
+                fields=["id"], name="outbox_unsent", condition=models.Q(sent_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.key}"

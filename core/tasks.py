@@ -4,12 +4,15 @@ month partitions of the largest tables."""
 from __future__ import annotations
 
 from datetime import date
+from importlib import import_module
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from core.exports import export_job_fail, export_job_run, export_jobs_purge
+from core.jobs import outbox_relay
 from core.partitions import MONTHS_AHEAD, ensure_monthly_partitions
 
 
@@ -53,3 +56,18 @@ def ensure_partitions_task(today: str | None = None) -> int:
         lock_timeout="5s",
     )
     return len(made)
+
+
+@shared_task(name="core.relay_outbox", time_limit=120, soft_time_limit=110)
+def relay_outbox_task() -> int:
+    """Hand the jobs that wait in the outbox to the broker (they were queued while it was down);
+    returns how many were sent."""
+    return outbox_relay()
+
+
+@shared_task(name="core.clear_sessions", time_limit=600, soft_time_limit=570)
+def clear_sessions_task() -> None:
+    """Drop expired sessions from the database (they are kept there so that a user stays signed
+    in while Redis is down)."""
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()

@@ -38,6 +38,9 @@ def remember_language_at_sign_in(sender: Any, request: HttpRequest, user: Any, *
     """`user_logged_in` receiver: keep the user's chosen language in the session."""
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_LANGUAGE] = notification_preference(user).language
+        # The idle clock starts at sign-in: the next request has no session to write (the
+        # session is written to the database: a write per request would cost one each).
+        request.session["last_activity"] = time.time()
 
 
 class LanguageMiddleware(LocaleMiddleware):

@@ -208,6 +208,8 @@ ROLE_TABLE: dict[Role, RoleSpec] = {
                 "assessments.change_reassessmentpolicy",
                 # The delivery log of notifications: failed sends are shown to this role.
                 "core.view_delivery",
+                # The outbox: background jobs waiting for the broker, and what ran.
+                "core.view_outboxmessage",
                 "followups.view_visitpolicy",
                 "followups.add_visitpolicy",
                 "followups.change_visitpolicy",

@@ -208,21 +208,36 @@ def cmd_run() -> int:
             ],
             "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info"],
         }
-        for name, command in commands.items():
-            children.append(
-                (name, subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
-            )
+
+        def start(name: str) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(commands[name], cwd=ROOT, env=env, start_new_session=True)
+
+        for name in commands:
+            children.append((name, start(name)))
         password = env.get("DEMO_PASSWORD", "demo-Pass-2026")
         say(f"open http://{host}:{port}/ (Ctrl-C stops everything)")
         say(f"demo logins, all with the password {password}:")
         for username, what in DEMO_LOGINS:
             print(f"    {username:<16} {what}", flush=True)
+        # A process that dies is started again (the rest keep running), waiting longer after
+        # each quick death so that a process that cannot start does not spin.
+        restarts = dict.fromkeys(commands, 0)
+        started = dict.fromkeys(commands, time.monotonic())
         while not stopping:
-            for name, child in children:
-                if child.poll() is not None:
-                    say(f"{name} exited with code {child.returncode}; stopping the rest")
-                    code = child.returncode or 1
-                    stopping = True
+            for index, (name, child) in enumerate(children):
+                if child.poll() is None:
+                    continue
+                if time.monotonic() - started[name] > 60:
+                    restarts[name] = 0
+                delay = min(30, 2 ** restarts[name]) - 1
+                say(f"{name} exited with code {child.returncode}; restarting it in {delay + 1} s")
+                time.sleep(delay + 1)
+                if stopping:
+                    break
+                restarts[name] += 1
+                started[name] = time.monotonic()
+                children[index] = (name, start(name))
+                say(f"{name} restarted (pid {children[index][1].pid})")
             time.sleep(0.5)
     except SystemExit as exc:
         code = int(exc.code or 0)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CarePlan, CarePlanReview, CareTeamMember, Child
+from core.inputs import person_name
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Membership, User
 
@@ -36,6 +37,11 @@ class CareTeamForm(BootstrapFormMixin, forms.Form):
         if role == CareTeamMember.TeamRole.PEER_PARTNER:
             if not data.get("peer_name", "").strip():
                 self.add_error("peer_name", _("Enter the peer partner's name."))
+            else:
+                try:
+                    data["peer_name"] = person_name(data["peer_name"])
+                except forms.ValidationError as error:
+                    self.add_error("peer_name", error)
             data["user"] = None
         elif role:
             username = data.get("username", "").strip()

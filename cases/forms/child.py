@@ -15,6 +15,7 @@ from cases.forms.places import RegionCodeField, institutions_for
 from cases.identity import InvalidNationalId, national_id_hash, parse_national_id
 from cases.models import Category, Child
 from cases.models.child import age_on
+from core.inputs import person_name
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.masking import FieldKind, may_see
 from institutions.models import Institution, Region, User
@@ -103,10 +104,9 @@ class ChildForm(BootstrapFormMixin, forms.Form):
         )
 
     def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name:
+        if not self.cleaned_data["name"].strip():
             raise forms.ValidationError(_("Enter the child's name."))
-        return name
+        return person_name(self.cleaned_data["name"])
 
     def clean_birth_date(self) -> date:
         born: date = self.cleaned_data["birth_date"]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Child, Consent, Guardian
 from cases.services.family import GUARDIAN_FIELDS, consent_giver_choices, consent_giver_from
-from core.inputs import is_ascii_digits
+from core.inputs import is_ascii_digits, person_name
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Agency, Institution, User
 
@@ -33,6 +33,9 @@ class GuardianForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["institution"].queryset = Institution.objects.filter(  # type: ignore[attr-defined]
             is_active=True, kind__in=Institution.RESIDENTIAL_KINDS
         ).order_by("name")
+
+    def clean_name(self) -> str:
+        return person_name(self.cleaned_data["name"])
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data.get("phone", "").replace(" ", "").replace("-", "")

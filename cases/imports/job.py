@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pghistory
@@ -27,6 +28,9 @@ from core.spreadsheets import UnreadableFile, read_table
 from institutions.models import User
 
 FINISHED = (ChildImport.Status.REJECTED, ChildImport.Status.DONE, ChildImport.Status.FAILED)
+# The job's time limit (the Celery task's); a run older than this, plus a margin, has died.
+TIME_LIMIT = 1800
+STALE_AFTER = timedelta(seconds=TIME_LIMIT + 120)
 PROGRESS_EVERY = 200
 MAX_REPORTED_ERRORS = 1000
 _LOCK_NAMESPACE = 7301  # pg advisory-lock class for import jobs
@@ -140,7 +144,11 @@ def child_import_run(*, job_id: int) -> None:
         if not locked:
             return
         claimed = ChildImport.objects.filter(pk=job_id, status__in=runnable).update(
-            status=ChildImport.Status.CHECKING, processed_rows=0, errors=[], finished_at=None
+            status=ChildImport.Status.CHECKING,
+            processed_rows=0,
+            errors=[],
+            started_at=timezone.now(),
+            finished_at=None,
         )
         if not claimed:
             return
@@ -162,6 +170,35 @@ def child_import_fail(*, job_id: int) -> None:
         finished_at=timezone.now(),
         errors=[_row_error(None, "", message)],
     )
+
+
+def child_import_expire_if_stale(*, job_id: int) -> bool:
+    """Mark failed a job whose run has outlived its time limit without finishing (its worker
+    died and no redelivery took it over: nobody holds its lock); True if it was."""
+    stale = ChildImport.objects.filter(
+        pk=job_id,
+        status__in=[ChildImport.Status.CHECKING, ChildImport.Status.IMPORTING],
+        started_at__lt=timezone.now() - STALE_AFTER,
+    )
+    if not stale.exists():
+        return False
+    with _job_lock(job_id) as free:
+        if free:
+            child_import_fail(job_id=job_id)
+        return free
+
+
+@transaction.atomic
+def child_import_restart(*, job: ChildImport, by: User) -> ChildImport:
+    """Queue a failed import's file again, as a new job of the same user."""
+    again = ChildImport.objects.create(
+        uploaded_by=by,
+        filename=job.filename,
+        content=job.content,
+        total_rows=job.total_rows,
+    )
+    enqueue("cases.child_import_run", again.pk)
+    return again
 
 
 def _check_and_import(job: ChildImport) -> None:

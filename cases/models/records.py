@@ -144,6 +144,8 @@ class ChildImport(models.Model):
     created_count = models.PositiveIntegerField(_("children created"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    # When a run took the job (a run past the job's time limit died: core.jobs, the page).
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView
 
-from cases.imports.job import child_import_start, child_imports_of
+from cases.imports.job import (
+    child_import_expire_if_stale,
+    child_import_restart,
+    child_import_start,
+    child_imports_of,
+)
 from cases.imports.template import template_csv, template_workbook
 from cases.imports.upload import ChildImportForm
 from cases.models import ChildImport
@@ -61,8 +67,26 @@ class ImportStatusView(ScopedDetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         job: ChildImport = context["job"]
+        if job.status in RUNNING and child_import_expire_if_stale(job_id=job.pk):
+            job.refresh_from_db()
         context["running"] = job.status in RUNNING
         return context
+
+
+class ImportRestartView(SubmitOnceMixin, ScopedViewMixin, View):
+    """Queue the file of one's own failed import again (as a new import)."""
+
+    scope_selector = child_imports_of
+    permission_required = PERMISSION
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        job: ChildImport = get_object_or_404(self.get_scoped_queryset().only("pk", "status"), pk=pk)
+        if job.status != ChildImport.Status.FAILED:
+            return HttpResponseRedirect(reverse("cases:import_status", args=[job.pk]))
+        again = child_import_restart(
+            job=ChildImport.objects.get(pk=job.pk), by=signed_in_user(request)
+        )
+        return HttpResponseRedirect(reverse("cases:import_status", args=[again.pk]))
 
 
 class ImportTemplateView(ScopedViewMixin, View):

@@ -26,7 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 from core.access_log import access_record
-from core.models import AccessEvent
+from core.models import AccessEvent, OutboxMessage
 from institutions.models import User
 from institutions.selectors import scope_for
 from institutions.twofactor import two_factor_step
@@ -91,6 +91,36 @@ class AuthTokenAdmin(admin.ModelAdmin):
 
 # System administrators see and pause the scheduled jobs.
 site.register(PeriodicTask, PeriodicTaskAdmin)
+
+
+@admin.register(OutboxMessage, site=site)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """The outbox (core.jobs), read only: jobs waiting for the broker (not sent), and when each
+    was sent and finished. Jobs name records by id only, never a child's details."""
+
+    list_display = ("created_at", "task", "sent_at", "finished_at", "attempts", "last_error")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter), "task")
+    fields = readonly_fields = (
+        "key",
+        "task",
+        "args",
+        "created_at",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "finished_at",
+    )
+    ordering = ("-id",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class NoDeleteMixin:

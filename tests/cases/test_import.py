@@ -732,3 +732,35 @@ def test_an_import_writes_its_history_under_one_context_naming_the_job(login):
     context = events[0].pgh_context
     assert context.metadata["import_job"] == job.pk
     assert context.metadata["user"] == user("welfare_staff").pk
+
+
+@pytest.mark.django_db
+def test_a_job_whose_worker_died_is_marked_failed_and_imported_again_on_request(login):
+    give_schools_to("welfare_staff")
+    client = login("welfare_staff")
+    job = job_of(upload(client, xlsx([row()])))
+    # Its run started long ago and never finished: the worker died and nothing took it over.
+    ChildImport.objects.filter(pk=job.pk).update(
+        status=ChildImport.Status.CHECKING,
+        processed_rows=1,
+        started_at=timezone.now() - timedelta(hours=1),
+    )
+    page = client.get(reverse("cases:import_status", args=[job.pk]))
+    assert 'data-status="failed"' in page.content.decode()
+    job.refresh_from_db()
+    assert job.status == ChildImport.Status.FAILED
+    assert 'data-testid="import-again"' in page.content.decode()
+    response = client.post(reverse("cases:import_restart", args=[job.pk]))
+    again = job_of(response)
+    assert again.pk != job.pk and bytes(again.content) == bytes(job.content)
+    assert run(again).status == ChildImport.Status.DONE and again.created_count == 1
+    # A recent run is left alone, and only one's own failed import is imported again.
+    recent = job_of(upload(client, xlsx([row(**{"身份证号": nid(date(2015, 5, 5), "102")})])))
+    ChildImport.objects.filter(pk=recent.pk).update(
+        status=ChildImport.Status.CHECKING, started_at=timezone.now()
+    )
+    client.get(reverse("cases:import_status", args=[recent.pk]))
+    recent.refresh_from_db()
+    assert recent.status == ChildImport.Status.CHECKING
+    other = login("admin")
+    assert other.post(reverse("cases:import_restart", args=[job.pk])).status_code in (403, 404)

@@ -115,6 +115,7 @@ MATRIX: dict[str, Row] = {
     # without If-Match, so an allowed call answers 428 and changes nothing.
     "api:child-close": Row("child", None, M, None, "cases.change_child"),
     "api:child-reopen": Row("child", None, M, None, "cases.change_child"),
+    "api:child-handover": Row("child", None, M, None, "cases.handover_child"),
     "api:guardian-detail": Row("guardian", R, None, "cases.view_child"),
     "api:guardian-deactivate": Row("guardian", None, M, None, "cases.record_consent"),
     "api:consent-detail": Row("consent", R, None, "cases.view_child"),
@@ -134,6 +135,9 @@ MATRIX: dict[str, Row] = {
     "api:followup-plan-end": Row("followup_plan", None, M, None, "cases.manage_care"),
     "api:task-detail": Row("task", R, None),
     "api:referral-events": Row("referral", R, None, "cases.view_child"),
+    # Adding an attachment needs either side of the referral (tests/api/test_referrals_api.py).
+    "api:referral-attachments": Row("referral", R, None, "cases.view_child"),
+    "api:referral-attachment-detail": Row("attachment", R, None, "cases.view_child"),
     # The sending side's steps: contribute on the child and the sender's permission (the
     # referral goes to a clinic where no user under test works, so no one acts as the clinic).
     "api:referral-send": Row("referral", None, C, None, "referrals.add_referral"),
@@ -163,6 +167,7 @@ SPECIAL = {
 NOT_FETCHED = {
     "password_set": "a one-time link, before signing in",
     "cases:import_status": "the uploader's own import job (tests/cases/test_import.py)",
+    "cases:import_restart": "the uploader's own failed import (tests/cases/test_import.py)",
     "cases:import_template": "a blank template; the id is a file format",
     "cases:audit_child": "the auditor reads the log about a child, not the file",
     "cases:audit_user": "the auditor reads the log about a user",

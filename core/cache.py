@@ -1,0 +1,77 @@
+"""The cache on Redis, degrading when Redis fails: a read misses, a write is dropped, and the
+process leaves Redis alone for a few seconds (`core.breaker`) instead of waiting on it again.
+
+What the cache holds can be lost: sessions are written to the database too (`cached_db`),
+throttle counters start again, computed pages are computed. Short socket timeouts
+(`REDIS_TIMEOUT_MS`, settings) bound what a hung Redis costs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+from core.breaker import Breaker
+
+# One per process: every cache object of the process (one per thread) shares it.
+REDIS_BREAKER = Breaker("the Redis cache")
+
+
+def _degrading(name: str, fallback: Any) -> Any:
+    """The RedisCache method `name`, answering `fallback(*args, **kwargs)` while Redis fails."""
+    original = getattr(RedisCache, name)
+
+    def method(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+        if REDIS_BREAKER.is_open:
+            return fallback(*args, **kwargs)
+        try:
+            return original(self, *args, **kwargs)
+        except RedisError as error:  # down, hung past the timeout, or refusing writes (OOM)
+            REDIS_BREAKER.trip(error)
+            return fallback(*args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = original.__doc__
+    return method
+
+
+def _default(key: Any, default: Any = None, version: Any = None) -> Any:
+    return default
+
+
+def _false(*args: Any, **kwargs: Any) -> bool:
+    return False
+
+
+def _none(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _empty(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    return {}
+
+
+def _keys_not_set(data: dict[str, Any], *args: Any, **kwargs: Any) -> list[Any]:
+    return list(data)
+
+
+def _incr_missing(key: Any, delta: int = 1, version: Any = None) -> int:
+    raise ValueError(f"Key '{key}' not found (the cache is unavailable).")
+
+
+class DegradingRedisCache(RedisCache):
+    """Django's Redis cache whose every operation survives Redis failing."""
+
+    get = _degrading("get", _default)
+    get_many = _degrading("get_many", _empty)
+    has_key = _degrading("has_key", _false)
+    add = _degrading("add", _false)
+    set = _degrading("set", _none)
+    set_many = _degrading("set_many", _keys_not_set)
+    touch = _degrading("touch", _false)
+    delete = _degrading("delete", _false)
+    delete_many = _degrading("delete_many", _none)
+    incr = _degrading("incr", _incr_missing)
+    clear = _degrading("clear", _false)
