@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install messages vendor bench clean-data help
+.PHONY: run test lint format install messages vendor bench backup restore clean-data help
 
 help:
 	@echo "make run    - install, start PostgreSQL/Redis (embedded unless configured), migrate,"
@@ -57,6 +57,15 @@ vendor:
 # runs (generating the large one takes about 20 minutes); BENCH_ARGS="--sizes 2000" for a quick one.
 bench: $(STAMP)
 	$(PY) tools/devstack.py exec $(PY) bench/run.py --keep --json bench-results.json $(BENCH_ARGS)
+
+# A dump of the database and the uploaded files in backups/<time>/ (embedded PostgreSQL unless
+# DATABASE_URL is set); restore one into an empty database with make restore BACKUP=backups/<time>.
+backup: $(STAMP)
+	$(PY) tools/devstack.py exec $(PY) manage.py backup
+
+restore: $(STAMP)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/<time>"; exit 2; }
+	$(PY) tools/devstack.py exec $(PY) manage.py restore "$(BACKUP)"
 
 clean-data:
 	@echo "This deletes the embedded database and Redis data in .data/."
