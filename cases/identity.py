@@ -9,7 +9,7 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
@@ -62,13 +62,30 @@ def national_id_hash(value: str) -> str:
     return hmac.new(key, normalize_national_id(value).encode(), hashlib.sha256).hexdigest()
 
 
-def fernet() -> Fernet:
-    key = settings.FIELD_ENCRYPTION_KEY
-    if not key:
+def field_keys() -> list[Fernet]:
+    """The field-encryption keys, the current one first: FIELD_ENCRYPTION_KEY is one Fernet
+    key, or during a key rotation "NEW,OLD" (`manage.py rotate_field_key`)."""
+    keys = [key.strip() for key in str(settings.FIELD_ENCRYPTION_KEY or "").split(",")]
+    keys = [key for key in keys if key]
+    if not keys:
         # Development and tests: a key derived from SECRET_KEY (production must set its own).
         digest = hashlib.sha256((settings.SECRET_KEY + ":field-encryption").encode()).digest()
-        key = base64.urlsafe_b64encode(digest).decode()
-    return Fernet(key.encode() if isinstance(key, str) else key)
+        keys = [base64.urlsafe_b64encode(digest).decode()]
+    return [Fernet(key.encode()) for key in keys]
+
+
+def fernet() -> MultiFernet:
+    """Encrypts with the current key; decrypts with any key of FIELD_ENCRYPTION_KEY."""
+    return MultiFernet(field_keys())
+
+
+def under_current_key(token: str) -> bool:
+    """Whether `token` is encrypted with the current key (what a rotation leaves)."""
+    try:
+        field_keys()[0].decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 def encrypt(value: str) -> str:

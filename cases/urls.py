@@ -24,6 +24,7 @@ audit_patterns = [
     path("child/<int:pk>/", audit.ChildAccessLogView.as_view(), name="audit_child"),
     path("user/<int:pk>/", audit.UserAccessLogView.as_view(), name="audit_user"),
     path("admin-actions/", audit.AdminActionsView.as_view(), name="audit_admin_actions"),
+    path("export/", ExportView.as_view(export_kind="access_log"), name="audit_export"),
 ]
 
 urlpatterns = [

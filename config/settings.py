@@ -226,6 +226,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env.get_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# The access log is kept this many days (180 at least: MLPS), then moved out a month at a time
+# into gzipped CSV files under ARCHIVE_ROOT/access_log/ (core.retention).
+ACCESS_LOG_RETENTION_DAYS = env.get_int("ACCESS_LOG_RETENTION_DAYS", 180, minimum=180)
+ARCHIVE_ROOT = Path(env.get_str("ARCHIVE_ROOT", str(BASE_DIR / "archive")))
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 _RATE_SCALE = 1000 if DJANGO_ENV == "test" else 1
@@ -354,6 +358,11 @@ CELERY_BEAT_SCHEDULE = {
     "referrals-expire-access": {"task": "referrals.expire_access", "schedule": 3600.0},
     # Jobs queued while the broker was down handed to it (each worker also does so as it starts).
     "core-relay-outbox": {"task": "core.relay_outbox", "schedule": 30.0},
+    # Months of the access log past its retention archived to files and moved out.
+    "core-archive-access-log": {
+        "task": "core.archive_access_log",
+        "schedule": crontab(minute=50, hour=3),
+    },
     # Expired sessions dropped from the database.
     "core-clear-sessions": {"task": "core.clear_sessions", "schedule": crontab(minute=40, hour=3)},
     # The files of long exports past EXPORT_TTL_HOURS deleted (the record of the export stays).

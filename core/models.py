@@ -50,11 +50,19 @@ class AccessEvent(models.Model):
         EMERGENCY = "emergency", _("Emergency access")
         ADMIN = "admin", _("Administration")
         SIGN_IN = "sign_in", _("Signed in")
+        SIGN_OUT = "sign_out", _("Signed out")
+        SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        TWO_FACTOR = "two_factor", _("Two-factor authentication")
+        ARCHIVED = "archived", _("Log archived")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Empty for a failed sign-in as an unknown user name, and for the system's own steps.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="access_events",
     )

@@ -14,6 +14,7 @@ from django.db import InterfaceError, OperationalError
 from core.exports import export_job_fail, export_job_run, export_jobs_purge
 from core.jobs import outbox_relay
 from core.partitions import MONTHS_AHEAD, ensure_monthly_partitions
+from core.retention import access_log_archive
 
 
 @shared_task(
@@ -63,6 +64,13 @@ def relay_outbox_task() -> int:
     """Hand the jobs that wait in the outbox to the broker (they were queued while it was down);
     returns how many were sent."""
     return outbox_relay()
+
+
+@shared_task(name="core.archive_access_log", time_limit=3600, soft_time_limit=3540)
+def archive_access_log_task() -> list[str]:
+    """Archive the months of the access log past its retention to files and move them out;
+    returns the partitions archived."""
+    return [done.partition for done in access_log_archive()]
 
 
 @shared_task(name="core.clear_sessions", time_limit=600, soft_time_limit=570)

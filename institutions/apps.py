@@ -26,6 +26,9 @@ class InstitutionsConfig(AppConfig):
         navigation.register()
         exports.register()
         user_logged_in.connect(remember_language_at_sign_in, dispatch_uid="institutions.language")
+        from institutions import sign_in_log
+
+        sign_in_log.connect()  # signing in and out, failed sign-ins, lock-outs: the access log
         # Who holds each role for each region follows every membership change.
         from django.db.models.signals import post_delete, post_save
 

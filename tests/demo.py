@@ -85,3 +85,8 @@ ADMINISTRATORS = ["admin", "security", "auditor"]
 def user(username: str) -> User:
     """A demo user (or any user) by username."""
     return User.objects.get(username=username)
+
+
+# Access-log actions about signing in and out (not about a child's data), which a test that
+# counts the log's entries for a read or an export leaves aside.
+SESSION_ACTIONS = ("sign_in", "sign_out", "sign_in_failed", "locked_out")

@@ -29,7 +29,7 @@ class AuditEntry:
 
     pk: int
     at: datetime
-    user_id: int
+    user_id: int | None  # None: a failed sign-in as no account, or the system's own step
     username: str
     user_display_name: str
     action: str
@@ -117,6 +117,7 @@ _ENTRY_FIELDS = (
     "child_id",
     "child__record_number",
     "child__name",
+    "detail__username",
 )
 
 
@@ -130,8 +131,9 @@ def _entry(row: dict[str, Any]) -> AuditEntry:
         pk=row["pk"],
         at=row["at"],
         user_id=row["user_id"],
-        username=row["user__username"],
-        user_display_name=row["user__display_name"] or row["user__username"],
+        # A sign-in that failed or was locked out names the account typed, even of no one.
+        username=row["user__username"] or str(row["detail__username"] or ""),
+        user_display_name=row["user__display_name"] or row["user__username"] or "",
         action=row["action"],
         action_label=label,
         child_id=row["child_id"],

@@ -10,12 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Child, Consent, Guardian
+from cases.models import Child, ChildAccessGrant, Consent, Guardian
 from cases.services.child import EditConflict, save_if_unchanged
 from core.access_log import access_record
 from core.inputs import whole_number
 from core.models import AccessEvent
-from institutions.models import Agency, User
+from institutions.models import Agency, Membership, User
 from institutions.selectors import scope_for
 
 GUARDIAN_FIELDS = (
@@ -205,13 +205,33 @@ def consent_withdraw(*, consent: Consent, reason: str, by: User) -> Consent:
     current = Consent.objects.select_related("withdrawn_by").get(pk=consent.pk)
     if not updated:
         raise EditConflict(current)
+    ended = _end_sharing_covered_by(current)
     access_record(
         user=by,
         action=AccessEvent.Action.CHANGE,
         child=current.child,
-        detail={"consent_withdrawn": consent.pk},
+        detail={"consent_withdrawn": consent.pk, "shares_ended": ended},
     )
     return current
+
+
+def _end_sharing_covered_by(consent: Consent) -> int:
+    """A withdrawn consent to share with an agency stops the sharing it covered: the child's
+    one-off shares and granted access requests of that agency's staff end now (unless another
+    consent to share with the agency is still on file). Returns how many ended."""
+    if consent.purpose != Consent.Purpose.SHARING or consent.shared_with_id is None:
+        return 0
+    if has_consent(
+        child=consent.child, purpose=Consent.Purpose.SHARING, agency=consent.shared_with
+    ):
+        return 0
+    staff = Membership.objects.filter(agency_id=consent.shared_with_id, is_active=True)
+    return ChildAccessGrant.objects.filter(
+        child_id=consent.child_id,
+        ended_at__isnull=True,
+        source__in=[ChildAccessGrant.Source.SHARE, ChildAccessGrant.Source.ACCESS_REQUEST],
+        user_id__in=staff.values("user_id"),
+    ).update(ended_at=timezone.now())
 
 
 def has_consent(*, child: Child, purpose: str, agency: Agency | None = None) -> bool:

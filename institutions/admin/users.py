@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from institutions.admin.site import NoDeleteMixin, admin_record, site
 from institutions.models import User
@@ -24,6 +25,7 @@ from institutions.services import (
     password_link_hours,
     password_link_issue,
 )
+from institutions.sign_in_log import two_factor_event
 
 
 class AccountCreationForm(forms.ModelForm):
@@ -63,6 +65,25 @@ class XinqiaoUserAdmin(NoDeleteMixin, UserAdmin):
         ),
     )
     readonly_fields = ["password_state", "is_staff", "is_demo", "last_login", "date_joined"]
+    actions = ["reset_two_factor"]
+
+    @admin.action(
+        description=_("Reset two-factor authentication (a lost phone)"),
+        permissions=["reset_two_factor"],
+    )
+    def reset_two_factor(self, request: HttpRequest, queryset: Any) -> None:
+        """The accounts' authenticators removed: each sets up a new one at the next sign-in.
+        Each reset is in the access log."""
+        with transaction.atomic():
+            for account in queryset:
+                removed, _kinds = TOTPDevice.objects.filter(user=account).delete()
+                two_factor_event(user=account, request=request, event="reset", devices=removed)
+        self.message_user(
+            request, gettext("Two-factor authentication was reset for the chosen accounts.")
+        )
+
+    def has_reset_two_factor_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("institutions.issue_password_link"))
 
     @admin.display(description=_("password"))
     def password_state(self, obj: User) -> str:

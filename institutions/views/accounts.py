@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from institutions.forms import TokenForm
 from institutions.selectors import signed_in_user
+from institutions.sign_in_log import two_factor_event
 from institutions.twofactor import two_factor_required
 
 
@@ -61,6 +62,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            two_factor_event(user=user, request=request, event="set_up")
             messages.success(request, _("Two-factor authentication is now on for your account."))
             return redirect(_safe_next(request))
         else:
