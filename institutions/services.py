@@ -19,6 +19,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from core.access_log import access_record
+from core.models import AccessEvent
 from institutions.models import Agency, Institution, Membership, Region, User, normalize_region_code
 from institutions.roles import ADMINISTRATOR_ROLES, ROLE_TABLE, Role, group_name, spec
 
@@ -104,17 +106,35 @@ def roles_sync() -> dict[str, int]:
     """Make one group per role hold exactly the permissions ROLE_TABLE gives it.
 
     Safe to run any number of times; an unknown permission in the table is an error, not a skip.
-    Returns the number of permissions per group.
+    Every change of a role's permissions is in the access log (an administration step of the
+    system's own). Returns the number of permissions per group.
     """
     counts: dict[str, int] = {}
     for role, role_spec in ROLE_TABLE.items():
         group, _created = Group.objects.get_or_create(name=group_name(role))
         wanted = resolve_permissions(role_spec.permissions)
+        had = {_permission_name(p) for p in group.permissions.select_related("content_type")}
         group.permissions.set(wanted)
+        now = {_permission_name(p) for p in wanted}
+        if had != now:
+            access_record(
+                user=None,
+                action=AccessEvent.Action.ADMIN,
+                detail={
+                    "event": "role_permissions_changed",
+                    "role": role,
+                    "added": sorted(now - had),
+                    "removed": sorted(had - now),
+                },
+            )
         counts[group.name] = len(wanted)
     for user in User.objects.filter(memberships__isnull=False).distinct():
         user_roles_sync(user)
     return counts
+
+
+def _permission_name(permission: Permission) -> str:
+    return f"{permission.content_type.app_label}.{permission.codename}"
 
 
 def resolve_permissions(names: Iterable[str]) -> list[Permission]:
@@ -132,7 +152,7 @@ def resolve_permissions(names: Iterable[str]) -> list[Permission]:
             _("The role table names permissions that do not exist: %(names)s")
             % {"names": ", ".join(sorted(missing))}
         )
-    return list(Permission.objects.filter(pk__in=found.values()))
+    return list(Permission.objects.filter(pk__in=found.values()).select_related("content_type"))
 
 
 def user_roles_sync(user: User) -> None:

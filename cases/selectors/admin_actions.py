@@ -28,6 +28,8 @@ ADMIN_EVENT_LABELS = {
     "membership_ended": _("Membership ended"),
     "password_link_issued": _("Set-password link issued"),
     "password_set_by_link": _("Password set through a link"),
+    "role_permissions_changed": _("Role permissions changed"),
+    "api_token_revoked": _("API token revoked"),
 }
 _SITE_FLAGS = {
     1: _("Added in the admin site"),

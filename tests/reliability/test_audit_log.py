@@ -123,3 +123,22 @@ def test_the_auditor_searches_and_exports_the_log_and_the_export_is_logged():
     assert (
         client_for("director_a").get("/children/audit/export/", {"fmt": "xlsx"}).status_code == 403
     )
+
+
+def test_a_change_of_a_roles_permissions_is_logged():
+    from django.contrib.auth.models import Group, Permission
+
+    from institutions.roles import Role, group_name
+    from institutions.services import roles_sync
+
+    group = Group.objects.get(name=group_name(Role.AUDITOR))
+    extra = Permission.objects.get(codename="add_child", content_type__app_label="cases")
+    group.permissions.add(extra)  # a change made outside the role table
+    last = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    roles_sync()
+    changed = events("admin", detail__event="role_permissions_changed", id__gt=last).get()
+    assert changed.user is None and changed.detail["removed"] == ["cases.add_child"]
+    assert changed.detail["role"] == "auditor" and changed.detail["added"] == []
+    assert not group.permissions.filter(pk=extra.pk).exists()
+    roles_sync()  # nothing to change: nothing logged
+    assert events("admin", detail__event="role_permissions_changed", id__gt=last).count() == 1
