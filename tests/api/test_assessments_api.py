@@ -9,7 +9,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import openpyxl
 import pytest
 from django.db import connection
 from django.test import Client
@@ -25,6 +24,7 @@ from assessments.selectors import current_instruments
 from cases.models import Child
 from core.models import AccessEvent
 from tests.assessments.test_builder import form_data, record_result
+from tests.assessments.test_screening import sheet
 from tests.conftest import client_for
 from tests.demo import WELFARE, user
 from tests.factories import (
@@ -408,19 +408,6 @@ def roster_row(session: ScreeningSession, *, consent: bool, skip: int = 0):
     return row
 
 
-def xlsx(rows: list[list[object]]) -> io.BytesIO:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(["档案编号", "姓名", *[f"Q{n}" for n in range(1, 10)]])
-    for row in rows:
-        sheet.append(row)
-    data = io.BytesIO()
-    workbook.save(data)
-    data.seek(0)
-    data.name = "results.xlsx"
-    return data
-
-
 class TestScreeningEntry:
     def test_a_result_is_scored_and_consent_given_today_recorded(self):
         session = opened()
@@ -478,11 +465,11 @@ class TestScreeningEntry:
         url = f"/api/v1/screening-sessions/{session.pk}/sheet/"
         client = client_for("counselor")
         good = [first.child.record_number, first.child.name, *[1] * 9]
-        bad = post_file(client, url, xlsx([good, ["X-0", "无此人", *[0] * 9]]))
+        bad = post_file(client, url, sheet([good, ["X-0", "无此人", *[0] * 9]]))
         assert bad.status_code == 400
         assert any("3" in message for message in bad.json()["fields"]["file"])
         assert not Assessment.objects.filter(session=session).exists()
-        saved = post_file(client, url, xlsx([good]))
+        saved = post_file(client, url, sheet([good]))
         assert saved.status_code == 201, saved.content
         assert saved.json()["saved"] == 1
         assert Assessment.objects.get(session=session).child == first.child
@@ -498,7 +485,7 @@ class TestScreeningEntry:
             == 403
         )
         assert post(bureau, f"{url}absences/", {"child": row.child.pk}).status_code == 403
-        assert post_file(bureau, f"{url}sheet/", xlsx([])).status_code == 403
+        assert post_file(bureau, f"{url}sheet/", sheet([])).status_code == 403
         assert not Assessment.objects.filter(session=session).exists()
 
 
