@@ -55,7 +55,24 @@ site = XinqiaoAdminSite(name="admin")
 site.register(AccessAttempt, AccessAttemptAdmin)
 site.register(AccessFailureLog, AccessFailureLogAdmin)
 site.register(AccessLog, AccessLogAdmin)
-site.register(TOTPDevice, TOTPDeviceAdmin)
+
+
+class LoggedTOTPDeviceAdmin(TOTPDeviceAdmin):
+    """Authenticators (the security administrator's): removing one resets that user's
+    two-factor authentication, which the access log records."""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.delete_queryset(request, TOTPDevice.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        from institutions.sign_in_log import two_factor_event
+
+        for device in queryset.select_related("user"):
+            two_factor_event(user=device.user, request=request, event="reset", devices=1)
+        queryset.delete()
+
+
+site.register(TOTPDevice, LoggedTOTPDeviceAdmin)
 
 
 @admin.register(AuthToken, site=site)

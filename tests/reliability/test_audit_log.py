@@ -142,3 +142,13 @@ def test_a_change_of_a_roles_permissions_is_logged():
     assert not group.permissions.filter(pk=extra.pk).exists()
     roles_sync()  # nothing to change: nothing logged
     assert events("admin", detail__event="role_permissions_changed", id__gt=last).count() == 1
+
+
+def test_removing_an_authenticator_in_the_admin_site_is_logged_as_a_reset():
+    device = TOTPDevice.objects.create(user=user("mentor"), name="phone", confirmed=True)
+    security = client_for("security")
+    url = f"/admin/otp_totp/totpdevice/{device.pk}/delete/"
+    assert security.post(url, {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    reset = events("two_factor", user=user("security")).get()
+    assert reset.detail["event"] == "reset" and reset.detail["member"] == user("mentor").pk
