@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CarePlan, CarePlanReview, CareTeamMember, Child
-from core.inputs import person_name
+from core.inputs import DateBounds, person_name
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Membership, User
 
@@ -60,6 +61,16 @@ class CareTeamForm(BootstrapFormMixin, forms.Form):
         return data
 
 
+# A care plan is reviewed within a season by default, and planned no more than 5 years ahead.
+REVIEW_AFTER = timedelta(days=90)
+PLAN_YEARS_AHEAD = 5
+
+
+def _bound_plan_dates(form: forms.BaseForm, *names: str) -> None:
+    for name in names:
+        form.fields[name].validators.append(DateBounds(future_years=PLAN_YEARS_AHEAD))
+
+
 class CarePlanForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = CarePlan
@@ -94,6 +105,8 @@ class CarePlanForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["owner"].queryset = User.objects.filter(Q(pk__in=team) | Q(pk=user.pk))  # type: ignore[attr-defined]
         self.fields["owner"].initial = user.pk
         self.fields["start_date"].initial = timezone.localdate()
+        self.fields["review_date"].initial = timezone.localdate() + REVIEW_AFTER
+        _bound_plan_dates(self, "start_date", "review_date")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -123,6 +136,12 @@ class CarePlanReviewForm(BootstrapFormMixin, forms.ModelForm):
             "next_review_date": DateInput(),
             "note": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewed_on"].initial = timezone.localdate()
+        self.fields["next_review_date"].initial = timezone.localdate() + REVIEW_AFTER
+        _bound_plan_dates(self, "next_review_date")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
