@@ -89,21 +89,26 @@ def database_conninfo(dbname: str | None = None, *, password: bool = True) -> st
     )
 
 
+def public_tables(conn: Any) -> list[str]:
+    """The tables of the public schema on a psycopg connection (a partitioned table once,
+    without its partitions)."""
+    return [
+        name
+        for (name,) in conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
+            "AND NOT c.relispartition ORDER BY c.relname"
+        )
+    ]
+
+
 def table_counts(dbname: str | None = None) -> dict[str, int]:
     """Rows per table of the public schema (a partitioned table counted with its partitions)."""
     import psycopg
 
     with psycopg.connect(database_conninfo(dbname)) as conn:
-        tables = [
-            name
-            for (name,) in conn.execute(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
-                "AND NOT c.relispartition ORDER BY c.relname"
-            )
-        ]
         counts: dict[str, int] = {}
-        for name in tables:
+        for name in public_tables(conn):
             row = conn.execute(
                 sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))
             ).fetchone()

@@ -79,7 +79,8 @@ def _first_of_month(day: date) -> date:
     return day.replace(day=1)
 
 
-def _add_months(month: date, count: int) -> date:
+def add_months(month: date, count: int) -> date:
+    """The first of the month `count` months after `month` (a first of a month)."""
     index = month.year * 12 + month.month - 1 + count
     return date(index // 12, index % 12 + 1, 1)
 
@@ -106,7 +107,7 @@ def ensure_monthly_partitions(
     connection = connections[using]
     this_month = _first_of_month(today or timezone.now().date())  # now() is in UTC
     start = _first_of_month(since) if since else this_month
-    end = _add_months(this_month, months_ahead)
+    end = add_months(this_month, months_ahead)
     quote = connection.ops.quote_name
     made: list[str] = []
     with transaction.atomic(using=using), connection.cursor() as cursor:
@@ -205,7 +206,7 @@ def _make_partitions(
         default = None
     for month in months:
         name = entry.month_partition(month)
-        following = _add_months(month, 1)
+        following = add_months(month, 1)
         cursor.execute(
             f"CREATE TABLE {quote(name)} PARTITION OF {table}"
             f" FOR VALUES FROM ('{month.isoformat()} 00:00+00')"

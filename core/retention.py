@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from core.access_log import access_record
 from core.models import AccessEvent
-from core.partitions import registered
+from core.partitions import add_months, registered
 
 LOG_TABLE = "cases_accessevent"
 _MONTH = re.compile(rf"^{LOG_TABLE}_p(\d{{4}})_(\d{{2}})$")
@@ -37,10 +37,6 @@ class Archived:
     partition: str
     rows: int
     path: Path
-
-
-def _next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def _month_partitions() -> list[tuple[str, date]]:
@@ -92,7 +88,7 @@ def access_log_archive(*, today: date | None = None) -> list[Archived]:
     folder = Path(settings.ARCHIVE_ROOT) / "access_log"
     done: list[Archived] = []
     for partition, month in _month_partitions():
-        if _next_month(month) > cutoff:
+        if add_months(month, 1) > cutoff:
             continue  # some of its rows are younger than the retention
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from psycopg import sql
 
-from core.backups import database_conninfo
+from core.backups import database_conninfo, public_tables
 from core.models import AccessEvent
 from tests.conftest import user
 
@@ -23,15 +23,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def fingerprints(dbname: str) -> dict[str, tuple[int, str]]:
     """Per table of the public schema: its row count and a checksum of its rows."""
     with psycopg.connect(database_conninfo(dbname)) as conn:
-        tables = [
-            name
-            for (name,) in conn.execute(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
-            )
-        ]
         found = {}
-        for name in tables:
+        for name in public_tables(conn):
             query = sql.SQL(
                 "SELECT count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text)))"
                 ", '') FROM {} t"
