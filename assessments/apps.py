@@ -9,7 +9,14 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("Assessments")
 
     def ready(self) -> None:
-        from assessments import child_filters, exports, file_integration, messages, navigation
+        from assessments import (
+            child_filters,
+            deidentify,
+            exports,
+            file_integration,
+            messages,
+            navigation,
+        )
         from assessments.selectors import register_scopes
         from assessments.services import latest_result_risks, open_alert_risks
         from cases.services.risk import register_risk_source
@@ -22,3 +29,4 @@ class AssessmentsConfig(AppConfig):
         register_risk_source(open_alert_risks)
         navigation.register()
         messages.register()
+        deidentify.register()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -33,7 +34,7 @@ from cases.services.child import (
     child_reopen,
     child_update,
 )
-from core.api_inputs import IdField, form_data, validated_by
+from core.api_inputs import IdField, form_data, service_errors, validated_by
 from core.inputs import BoundedSerializerMixin
 from institutions.api import (
     ConditionalUpdateMixin,
@@ -416,6 +417,8 @@ class ChildViewSet(
             )
         except EditConflict:
             raise PreconditionFailed() from None
+        except DjangoValidationError as refused:
+            raise service_errors(refused) from None
         return self._answer(reopened)
 
     @extend_schema(

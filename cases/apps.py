@@ -7,10 +7,11 @@ class CasesConfig(AppConfig):
     verbose_name = _("Children's files")
 
     def ready(self) -> None:
-        from cases import exports, messages, navigation
+        from cases import deidentify, exports, messages, navigation
         from cases.selectors.scope import register_scopes
 
         register_scopes()
         exports.register()
         navigation.register()
         messages.register()
+        deidentify.register()

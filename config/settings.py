@@ -229,6 +229,8 @@ MEDIA_ROOT = Path(env.get_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # The access log is kept this many days (180 at least: MLPS), then moved out a month at a time
 # into gzipped CSV files under ARCHIVE_ROOT/access_log/ (core.retention).
 ACCESS_LOG_RETENTION_DAYS = env.get_int("ACCESS_LOG_RETENTION_DAYS", 180, minimum=180)
+# A closed file is de-identified this many years after it was closed (cases.retention).
+RETENTION_YEARS_AFTER_CLOSE = env.get_int("RETENTION_YEARS_AFTER_CLOSE", 10, minimum=1)
 ARCHIVE_ROOT = Path(env.get_str("ARCHIVE_ROOT", str(BASE_DIR / "archive")))
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
@@ -362,6 +364,11 @@ CELERY_BEAT_SCHEDULE = {
     "core-archive-access-log": {
         "task": "core.archive_access_log",
         "schedule": crontab(minute=50, hour=3),
+    },
+    # Files closed longer than RETENTION_YEARS_AFTER_CLOSE de-identified.
+    "cases-deidentify-closed-files": {
+        "task": "cases.deidentify_closed_files",
+        "schedule": crontab(minute=10, hour=4),
     },
     # Expired sessions dropped from the database.
     "core-clear-sessions": {"task": "core.clear_sessions", "schedule": crontab(minute=40, hour=3)},

@@ -55,6 +55,7 @@ class AccessEvent(models.Model):
         LOCKED_OUT = "locked_out", _("Locked out")
         TWO_FACTOR = "two_factor", _("Two-factor authentication")
         ARCHIVED = "archived", _("Log archived")
+        DEIDENTIFIED = "deidentified", _("De-identified")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     # Empty for a failed sign-in as an unknown user name, and for the system's own steps.

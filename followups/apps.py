@@ -12,6 +12,7 @@ class FollowupsConfig(AppConfig):
         from core.signals import child_record_saved
         from followups import (  # noqa: F401 (the admin modules register on import)
             child_filters,
+            deidentify,
             delivery_admin,
             exports,
             generators,
@@ -34,4 +35,5 @@ class FollowupsConfig(AppConfig):
         navigation.register()
         messages.register()
         generators.register()
+        deidentify.register()
         child_record_saved.connect(on_child_record_saved, dispatch_uid="followups.tasks")

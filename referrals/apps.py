@@ -10,6 +10,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from referrals import (
+            deidentify,
             exports,
             file_integration,
             messages,
@@ -26,3 +27,4 @@ class ReferralsConfig(AppConfig):
         navigation.register()
         plan_source.register()
         messages.register()
+        deidentify.register()

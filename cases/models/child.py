@@ -131,6 +131,12 @@ class Child(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
     status_reason = models.CharField(_("reason for the status"), max_length=300, blank=True)
+    # When the file was last closed; the retention clock (RETENTION_YEARS_AFTER_CLOSE) runs
+    # from here, and a reopened file stops it.
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # When names, contacts and free text were removed from the file and its history
+    # (cases.retention); such a file stays closed.
+    deidentified_at = models.DateTimeField(_("de-identified"), null=True, blank=True)
     risk_level = models.PositiveSmallIntegerField(
         _("risk level"), choices=RiskLevel.choices, default=RiskLevel.NONE
     )
@@ -160,6 +166,12 @@ class Child(models.Model):
             GinIndex(fields=["categories"], name="child_categories"),
             models.Index(fields=["risk_level"], name="child_risk"),
             models.Index(fields=["status"], name="child_status"),
+            # The retention job's candidates: closed files not yet de-identified.
+            models.Index(
+                fields=["closed_at"],
+                condition=models.Q(status="closed", deidentified_at__isnull=True),
+                name="child_retention_due",
+            ),
             models.Index(fields=["birth_date"], name="child_birth_date"),
             # Search (cases.selectors.children.search_q): characters anywhere in the name, and
             # the record number case-insensitively; the pinyin prefix uses name_pinyin's
@@ -188,6 +200,10 @@ class Child(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="closed") | ~models.Q(status_reason=""),
                 name="child_closed_needs_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deidentified_at__isnull=True) | models.Q(status="closed"),
+                name="child_deidentified_stays_closed",
             ),
         ]
         permissions = [

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Model
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.identity import name_key, protect_national_id
 from cases.models import CareTeamMember, Child, ChildAccessGrant, Handover
@@ -154,7 +156,11 @@ def child_close(*, child: Child, reason: str, expected_version: int, by: User) -
     closed = save_if_unchanged(
         instance=child,
         expected_version=expected_version,
-        values={"status": Child.Status.CLOSED, "status_reason": reason},
+        values={
+            "status": Child.Status.CLOSED,
+            "status_reason": reason,
+            "closed_at": timezone.now(),
+        },
         by=by,
         detail={"closed": reason},
     )
@@ -164,11 +170,16 @@ def child_close(*, child: Child, reason: str, expected_version: int, by: User) -
 
 @transaction.atomic
 def child_reopen(*, child: Child, expected_version: int, by: User) -> Child:
-    """Reopen a closed file."""
+    """Reopen a closed file (not one already de-identified: a returning child is registered
+    again, since what identified them is gone)."""
+    if child.deidentified_at is not None:
+        raise ValidationError(
+            _("This file was de-identified and cannot be reopened; register the child again.")
+        )
     reopened = save_if_unchanged(
         instance=child,
         expected_version=expected_version,
-        values={"status": Child.Status.ACTIVE, "status_reason": ""},
+        values={"status": Child.Status.ACTIVE, "status_reason": "", "closed_at": None},
         by=by,
         detail={"reopened": True},
     )

@@ -4,6 +4,7 @@ object comes from a scoping selector; writes go to services."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -182,6 +183,8 @@ class ChildCloseView(SubmitOnceMixin, ScopedViewMixin, View):
                 )
             except (EditConflict, ValueError):
                 messages.error(request, _("The file changed meanwhile; look again and retry."))
+            except ValidationError as refused:
+                messages.error(request, " ".join(refused.messages))
             return redirect(file_url(child))
         form = CloseForm(request.POST)
         if form.is_valid():
