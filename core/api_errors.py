@@ -12,10 +12,13 @@ API.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.csrf import csrf_failure as page_csrf_failure
@@ -143,11 +146,35 @@ def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> Json
     return json_error(status.HTTP_404_NOT_FOUND)
 
 
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """The answer while the database cannot be reached (restarting, failing over): 503 with
+    a message that says so and that nothing was saved, and when to try again. The page is
+    rendered from a template that needs no database."""
+    message = _(
+        "The database cannot be reached just now, so nothing was saved. Try again in a minute."
+    )
+    if is_api_request(request):
+        response: HttpResponse = JsonResponse(
+            {"code": "database_unavailable", "message": message},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    else:
+        response = HttpResponse(
+            render_to_string("503.html", {"message": message}),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    response["Retry-After"] = "30"
+    return response
+
+
 def page_or_json(default_handler: Any, status_code: int) -> Any:
     """A project error handler (handler400/403/404/500) that answers the API in its JSON shape
-    and the pages with `default_handler`."""
+    and the pages with `default_handler`. An error because the database cannot be reached
+    (in a view or a middleware) is a 503 that says so."""
 
     def handler(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if status_code == 500 and isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+            return database_unavailable(request)
         if is_api_request(request):
             return json_error(status_code)
         return default_handler(request, *args, **kwargs)

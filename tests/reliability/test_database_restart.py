@@ -1,14 +1,30 @@
-"""PostgreSQL restarted under the app (issue 15): every connection the server held is cut, as a
-restart does. The next request succeeds: the app finds its connection dead on first use
-(`CONN_HEALTH_CHECKS`) and connects again, with no restart of its own."""
+"""PostgreSQL restarted under the app (issue 15). The next request succeeds: the app finds its
+connection dead on first use (`CONN_HEALTH_CHECKS`) and connects again, with no restart of its
+own. Two ways: every connection the server held cut (what a restart does to the app), and a
+real stop and start of a server of the test's own under the app served by gunicorn."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import psycopg
 import pytest
 import requests
+from django.conf import settings
 from django.db import connection
+from psycopg import sql
 
+from core.backups import database_conninfo, pg_tool
 from tests.conftest import client_for
+from tests.demo import DEMO_PASSWORD
+from tests.reliability.servers import OwnPostgres, _free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,3 +51,116 @@ def test_the_next_request_after_the_connections_are_cut_succeeds(demo_world, liv
     again = session.get(home, allow_redirects=False, timeout=30)
     assert again.status_code == 200, again.text[:500]
     assert "director_a" in again.text or "东岭村" in again.text
+
+
+def _copy_of_this_database(own: OwnPostgres, name: str) -> None:
+    """The test database (the demo world, committed) dumped and restored on `own`."""
+    dump = own.dir / "copy.dump"
+    subprocess.run(
+        [
+            pg_tool("pg_dump"),
+            "--format=custom",
+            "--no-owner",
+            f"--file={dump}",
+            f"--dbname={database_conninfo(password=False)}",
+        ],
+        check=True,
+    )
+    with psycopg.connect(own.conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    subprocess.run(
+        [
+            pg_tool("pg_restore"),
+            "--no-owner",
+            "--exit-on-error",
+            f"--dbname={own.conninfo(name)}",
+            str(dump),
+        ],
+        check=True,
+    )
+
+
+@contextmanager
+def web_on(database_url: str) -> Iterator[str]:
+    """The app served by gunicorn, as in production, on `database_url`; yields its address."""
+    port = _free_port()
+    log = Path(tempfile.mkstemp(prefix="xq-web-", suffix=".log")[1])
+    env = {**os.environ, "DATABASE_URL": database_url}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                *[sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "1"],
+                *["--bind", f"127.0.0.1:{port}", "--timeout", "60"],
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=settings.BASE_DIR,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()[-3000:]
+            with suppress(requests.ConnectionError):
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            time.sleep(0.3)
+        else:
+            raise AssertionError(f"the app did not start:\n{log.read_text()[-3000:]}")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(20)
+        log.unlink(missing_ok=True)
+
+
+def test_after_a_real_restart_of_postgresql_the_next_request_succeeds(demo_world):
+    """The server is stopped and started again under a running app: while it is down a request
+    fails at once with an error (not a hang); the first request after it is back succeeds,
+    with no restart of the app."""
+    own = OwnPostgres()
+    try:
+        _copy_of_this_database(own, "restarted")
+        with web_on(own.url("restarted")) as base:
+            token = requests.post(
+                f"{base}/api/v1/auth/token/",
+                json={"username": "director_a", "password": DEMO_PASSWORD},
+                timeout=30,
+            ).json()["token"]
+            api = requests.Session()
+            api.headers["Authorization"] = f"Token {token}"
+            browser = requests.Session()
+            browser.get(f"{base}/accounts/login/", timeout=30)
+            signed_in = browser.post(
+                f"{base}/accounts/login/",
+                data={
+                    "username": "director_a",
+                    "password": DEMO_PASSWORD,
+                    "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+                },
+                headers={"Referer": f"{base}/accounts/login/"},
+                timeout=30,
+            )
+            assert signed_in.status_code == 200 and browser.get(f"{base}/", timeout=30).ok
+            before = api.get(f"{base}/api/v1/children/", timeout=30)
+            assert before.status_code == 200 and before.json()["results"]
+            own.stop()
+            started = time.monotonic()
+            down = api.get(f"{base}/api/v1/children/", timeout=30)
+            assert time.monotonic() - started < 10  # at once, not after a long wait
+            assert down.status_code == 503 and down.headers["Retry-After"] == "30"
+            assert down.json()["code"] == "database_unavailable"
+            assert (
+                "nothing was saved" in down.json()["message"] or "未保存" in down.json()["message"]
+            )
+            page = browser.get(f"{base}/children/", timeout=30)
+            assert page.status_code == 503 and 'data-testid="unavailable"' in page.text
+            assert requests.get(f"{base}/healthz", timeout=30).json()["database"] == "unavailable"
+            own.start()
+            after = api.get(f"{base}/api/v1/children/", timeout=30)
+            assert after.status_code == 200, after.text[:500]
+            assert after.json()["results"] == before.json()["results"]
+            assert browser.get(f"{base}/children/", timeout=30).status_code == 200
+    finally:
+        own.close()
