@@ -6,13 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 npm ci --no-audit --no-fund
 out=../static/vendor
-rm -rf "$out" && mkdir -p "$out"/{bootstrap,htmx,echarts,bootstrap-icons/fonts}
+rm -rf "$out" && mkdir -p "$out"/{bootstrap,htmx,echarts,bootstrap-icons}
 cp node_modules/bootstrap/dist/css/bootstrap.min.css "$out/bootstrap/"
 cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js "$out/bootstrap/"
 cp node_modules/htmx.org/dist/htmx.min.js "$out/htmx/"
 cp node_modules/echarts/dist/echarts.min.js "$out/echarts/"
-cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css "$out/bootstrap-icons/"
-cp node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff2 node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff "$out/bootstrap-icons/fonts/"
+# Not the icon font: only the icons in use, as one small stylesheet of SVG masks.
+python3 ../tools/build_icons.py
 # The source maps are not shipped: drop the comments naming them, or the production
 # collectstatic (hashed names) fails on the missing .map files.
 sed -i '/sourceMappingURL=/d' "$out/bootstrap/bootstrap.min.css" "$out/bootstrap/bootstrap.bundle.min.js"

@@ -24,9 +24,24 @@ def test_vendored_assets_match_the_lock_file():
         "bootstrap/bootstrap.bundle.min.js",
         "htmx/htmx.min.js",
         "echarts/echarts.min.js",
-        "bootstrap-icons/fonts/bootstrap-icons.woff2",
+        "bootstrap-icons/icons.css",
     ]:
         assert (ROOT / "static" / "vendor" / path).stat().st_size > 1000
+
+
+def test_every_icon_in_use_is_in_the_icon_stylesheet():
+    """The icons are a subset of Bootstrap Icons (tools/build_icons.py): an icon named in a
+    template or in the code but missing from the stylesheet would show as an empty box."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_icons.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.django_db

@@ -5,26 +5,20 @@ real stop and start of a server of the test's own under the app served by gunico
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from pathlib import Path
 
 import psycopg
 import pytest
 import requests
-from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
 from core.backups import database_conninfo, pg_tool
 from tests.conftest import client_for
 from tests.demo import DEMO_PASSWORD
-from tests.reliability.servers import OwnPostgres, _free_port
+from tests.reliability.servers import OwnPostgres
+from tests.servers import web_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,41 +72,6 @@ def _copy_of_this_database(own: OwnPostgres, name: str) -> None:
         ],
         check=True,
     )
-
-
-@contextmanager
-def web_on(database_url: str) -> Iterator[str]:
-    """The app served by gunicorn, as in production, on `database_url`; yields its address."""
-    port = _free_port()
-    log = Path(tempfile.mkstemp(prefix="xq-web-", suffix=".log")[1])
-    env = {**os.environ, "DATABASE_URL": database_url}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                *[sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "1"],
-                *["--bind", f"127.0.0.1:{port}", "--timeout", "60"],
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=settings.BASE_DIR,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text()[-3000:]
-            with suppress(requests.ConnectionError):
-                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                    break
-            time.sleep(0.3)
-        else:
-            raise AssertionError(f"the app did not start:\n{log.read_text()[-3000:]}")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(20)
-        log.unlink(missing_ok=True)
 
 
 def test_after_a_real_restart_of_postgresql_the_next_request_succeeds(demo_world):
