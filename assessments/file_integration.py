@@ -3,7 +3,6 @@ charts, open alerts) and timeline entries. One query each, whatever the number o
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any
 
 from django.urls import reverse
@@ -63,15 +62,15 @@ def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
 
     entries = []
     for a in _results(child)[:50]:
-        at = timezone.make_aware(datetime.combine(a.administered_on, time(12)))
         entries.append(
             timeline.TimelineEntry(
-                at,
+                a.administered_on,
                 "clipboard-data",
                 _("%(code)s: total %(total)s, %(band)s")
                 % {"code": a.instrument.code, "total": a.total, "band": a.band_text},
                 a.get_risk_level_display(),
                 reverse("assessments:assessment_detail", args=[a.pk]),
+                recorded_at=a.created_at,
             )
         )
     return entries

@@ -147,7 +147,7 @@ class CareTeamMemberViewSet(
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         child = values.pop("child")
-        cleaned = validated_by(CareTeamForm(form_data(values)))
+        cleaned = validated_by(CareTeamForm(form_data(values), child=child))
         member = care_team_add(
             child=child,
             team_role=cleaned["team_role"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,14 +18,42 @@ from django.utils.translation import gettext as _
 from cases.models import Child
 from institutions.models import User
 
+# Where an event known by its day only, and not when it was recorded, sorts within its day.
+_DAY_ONLY = datetime.min.replace(tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    at: datetime
+    """One event on the file's timeline. `at` is a timestamp when the event has one (a file
+    opened, a consent recorded), or a date alone when only the day is known (a visit's
+    `visited_on`, an assessment's `administered_on`): no time of day is invented for it.
+    Such an event may say when it was recorded (`recorded_at`, never shown), which places it
+    among the same day's events."""
+
+    at: date | datetime
     icon: str
     title: str
     detail: str = ""
     url: str = ""
+    recorded_at: datetime | None = None
+
+    @property
+    def has_time(self) -> bool:
+        return isinstance(self.at, datetime)
+
+    @property
+    def day(self) -> date:
+        """The local day of the event."""
+        if isinstance(self.at, datetime):
+            return timezone.localdate(self.at)
+        return self.at
+
+    def sort_key(self) -> tuple[date, datetime]:
+        """By day, then within the day by the time the event happened or, for an event known
+        by its day only, was recorded (one with neither comes last when newest is first)."""
+        if isinstance(self.at, datetime):
+            return (self.day, self.at)
+        return (self.at, self.recorded_at or _DAY_ONLY)
 
 
 Provider = Callable[[Child, User], list[TimelineEntry]]
@@ -38,18 +66,13 @@ def register(provider: Provider) -> Provider:
     return provider
 
 
-def _as_datetime(value: date | datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return timezone.make_aware(datetime.combine(value, time.min))
-
-
 def timeline(child: Child, user: User, *, limit: int = 50) -> list[TimelineEntry]:
-    """Entries from every provider, newest first."""
+    """Entries from every provider, newest first (see `TimelineEntry.sort_key`). The sort is
+    stable, so events of one day known by date alone keep their provider's order."""
     entries: list[TimelineEntry] = []
     for provider in _providers:
         entries.extend(provider(child, user))
-    entries.sort(key=lambda e: e.at, reverse=True)
+    entries.sort(key=TimelineEntry.sort_key, reverse=True)
     return entries[:limit]
 
 
@@ -81,7 +104,7 @@ def _file_entries(child: Child, user: User) -> list[TimelineEntry]:
     for member in child.care_team.all():
         entries.append(
             TimelineEntry(
-                _as_datetime(member.started_on),
+                member.started_on,
                 "people",
                 _("Joined the care team: %(who)s") % {"who": member.user or member.peer_name},
                 member.get_team_role_display(),

@@ -33,6 +33,7 @@ urlpatterns = [
     path("export/", ExportView.as_view(export_kind="children"), name="child_export"),
     path("new/", registration.ChildCreateView.as_view(), name="child_create"),
     path("new/duplicates/", registration.DuplicateCheckView.as_view(), name="child_duplicates"),
+    path("new/regions/", registration.RegionSearchView.as_view(), name="region_search"),
     path("request-access/", access.AccessRequestCreateView.as_view(), name="access_request"),
     path("access-requests/", access.AccessRequestListView.as_view(), name="access_requests"),
     path("emergency-access/", access.EmergencyAccessView.as_view(), name="emergency_access"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from rest_framework.response import Response
 from cases.models import Child
 from core.access import fetch
 from core.api_errors import Conflict
-from core.api_inputs import validated_by
+from core.api_inputs import service_errors, validated_by
 from core.inputs import BoundedSerializerMixin
 from followups.api_filters import VisitFilter
 from followups.forms import VisitForm, VisitReviewForm
@@ -195,11 +196,14 @@ class VisitViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = VisitInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        visit = visit_record(
-            child=serializer.validated_data["child"],
-            data=serializer.validated_data["data"],
-            by=signed_in_user(request),
-        )
+        try:
+            visit = visit_record(
+                child=serializer.validated_data["child"],
+                data=serializer.validated_data["data"],
+                by=signed_in_user(request),
+            )
+        except DjangoValidationError as refused:
+            raise service_errors(refused, field="child") from None
         return Response(self.get_serializer(visit).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

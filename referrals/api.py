@@ -81,6 +81,7 @@ REFUSAL_FIELDS = {
     "no_reason": "reason",
     "appointment_too_early": "appointment_at",
     "seen_too_early": "seen_at",
+    "seen_before_appointment": "early_reason",
     "treatment_type": "treatment_type",
     "followup_by": "followup_by",
     "followup_range": "followup_interval_days",

@@ -152,6 +152,17 @@ class BookSerializer(NoteSerializer):
 class SeenSerializer(BoundedSerializerMixin, serializers.Serializer):
     seen_at = serializers.DateTimeField(help_text="Not in the future.")
     diagnosis = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    confirm_early = serializers.BooleanField(
+        default=False,
+        help_text="Needed (true) when seen_at is on a day before the booked appointment's.",
+    )
+    early_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Needed when seen_at is on a day before the booked appointment's: why. "
+        "Kept as the step's note.",
+    )
 
 
 class TreatmentSerializer(BoundedSerializerMixin, serializers.Serializer):

@@ -11,19 +11,36 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CarePlan, CarePlanReview, CareTeamMember, Child
+from cases.selectors.staff import care_team_candidates
 from core.inputs import DateBounds, person_name
 from institutions.forms import BootstrapFormMixin, DateInput
-from institutions.models import Membership, User
+from institutions.models import User
+
+
+class ColleagueChoiceField(forms.ModelChoiceField):
+    """A colleague chosen by name; the value sent is the user name (as the API sends it)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj)
 
 
 class CareTeamForm(BootstrapFormMixin, forms.Form):
     team_role = forms.ChoiceField(
         label=_("Role in the team"), choices=CareTeamMember.TeamRole.choices
     )
-    username = forms.CharField(
-        label=_("Staff member's user name"),
+    username = ColleagueChoiceField(
+        label=_("Staff member"),
+        queryset=User.objects.none(),
+        to_field_name="username",
         required=False,
-        help_text=_("For staff members; they will see this child's file while on the team."),
+        empty_label=_("Choose a colleague by name"),
+        help_text=_(
+            "Staff who work with children in this child's area; they will see this child's "
+            "file while on the team."
+        ),
+        error_messages={
+            "invalid_choice": _("Choose a colleague who works with children in this child's area.")
+        },
     )
     peer_name = forms.CharField(
         label=_("Peer partner's name"),
@@ -31,6 +48,12 @@ class CareTeamForm(BootstrapFormMixin, forms.Form):
         max_length=64,
         help_text=_("For peer partners (another child): the name only."),
     )
+
+    def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 (declared above)
+        field.queryset = care_team_candidates(child=child)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -45,19 +68,9 @@ class CareTeamForm(BootstrapFormMixin, forms.Form):
                     self.add_error("peer_name", error)
             data["user"] = None
         elif role:
-            username = data.get("username", "").strip()
-            user = (
-                User.objects.filter(username=username, is_active=True).first() if username else None
-            )
-            if user is None or not Membership.objects.filter(user=user, is_active=True).exists():
-                self.add_error(
-                    "username", _("There is no active staff member with this user name.")
-                )
-            elif not user.has_perm("cases.view_child"):
-                self.add_error(
-                    "username", _("This staff member's role does not work with children's files.")
-                )
-            data["user"] = user
+            if data.get("username") is None and "username" not in self.errors:
+                self.add_error("username", _("Choose the colleague to add."))
+            data["user"] = data.get("username")
         return data
 
 

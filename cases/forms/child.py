@@ -4,24 +4,32 @@ break is checked here, on its field."""
 from __future__ import annotations
 
 from datetime import date
+from functools import cache, partial
 from typing import Any
 
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms.places import RegionCodeField, institutions_for
+from cases.forms.places import (
+    RegionCodeField,
+    institutions_for,
+    region_label,
+    region_picker_choices,
+)
 from cases.identity import InvalidNationalId, national_id_hash, parse_national_id
 from cases.models import Category, Child
 from cases.models.child import age_on
-from core.inputs import person_name
+from core.inputs import is_ascii_digits, person_name
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.masking import FieldKind, may_see
-from institutions.models import Institution, Region, User
+from institutions.models import LEVEL_LENGTHS, Institution, Region, User
 from institutions.selectors import scope_for
 
 MAX_AGE = 18
+VILLAGE_CODE_LENGTH = LEVEL_LENGTHS[-1]
 
 
 class ChildForm(BootstrapFormMixin, forms.Form):
@@ -38,13 +46,18 @@ class ChildForm(BootstrapFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
     residence_region = RegionCodeField(
-        label=_("Current residence (region code)"),
+        label=_("Current residence"),
         help_text=_("The village or township where the child lives now."),
+        widget=forms.Select,
     )
     household_region = RegionCodeField(
-        label=_("Household registration (region code)"),
+        label=_("Household registration"),
         required=False,
-        help_text=_("Leave empty if it is the same as the residence."),
+        help_text=_(
+            "Where the child's household is registered. If it is elsewhere, search for it by "
+            "name below."
+        ),
+        widget=forms.Select,
     )
     categories = forms.MultipleChoiceField(
         label=_("Categories"),
@@ -69,8 +82,7 @@ class ChildForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.child = child
-        for name in ("residence_region", "household_region"):
-            self.fields[name].widget.attrs["list"] = "my-regions"
+        self._offer_regions(extra=())
         self.fields["school"].queryset = institutions_for(user, {Institution.Kind.SCHOOL})  # type: ignore[attr-defined]
         self.fields["residential_institution"].queryset = institutions_for(  # type: ignore[attr-defined]
             user, set(Institution.RESIDENTIAL_KINDS)
@@ -93,15 +105,41 @@ class ChildForm(BootstrapFormMixin, forms.Form):
                     allowed = Q(pk__in=field.queryset.values("pk")) | Q(pk=current)  # type: ignore[union-attr]
                     field.queryset = Institution.objects.filter(allowed).order_by("name")
 
-    @property
-    def region_choices(self) -> list[Region]:
-        """Townships and villages of the user's area, offered while typing a region code."""
-        q = Q(pk__in=[])
-        for prefix in scope_for(self.user).region_prefixes:
-            q |= Q(code__startswith=prefix)
-        return list(
-            Region.objects.filter(q, level__gte=Region.Level.TOWNSHIP).order_by("code")[:500]
+    def _offer_regions(self, *, extra: tuple[Region, ...]) -> None:
+        """The region pickers: the townships and villages of the user's area by name, the
+        file's current regions and the value sent (which the field and the scope rule of
+        `clean` judge), and for the household `extra` regions found by name elsewhere."""
+        keep = (
+            [self.child.residence_region_id, self.child.household_region_id] if self.child else []
         )
+        for name in ("residence_region", "household_region"):
+            sent = self.data.get(self.add_prefix(name)) if self.is_bound else None
+            if isinstance(sent, str) and is_ascii_digits(sent) and len(sent) <= VILLAGE_CODE_LENGTH:
+                keep.append(sent)
+        # Read when a picker is drawn, once for both: an import's rows never draw one.
+        choices = cache(partial(region_picker_choices, self.user, keep=tuple(keep)))
+        found: list[tuple[Any, Any]] = []
+        if extra:
+            found = [(_("Found by name"), [(r.code, region_label(r)) for r in extra])]
+        residence = self.fields["residence_region"].widget
+        household = self.fields["household_region"].widget
+        assert isinstance(residence, forms.Select) and isinstance(household, forms.Select)  # noqa: S101 (declared above)
+        residence.choices = CallableChoiceIterator(
+            lambda: [("", _("Choose a village or township")), *choices()]
+        )
+        household.choices = CallableChoiceIterator(
+            lambda: [("", _("Same as the residence")), *found, *choices()]
+        )
+        prefixes = scope_for(self.user).region_prefixes
+        if self.child is None and len(prefixes) == 1 and len(prefixes[0]) == VILLAGE_CODE_LENGTH:
+            # A village's director registers the children of their own village.
+            self.fields["residence_region"].initial = prefixes[0]
+
+    def offer_found_regions(self, found: list[Region]) -> None:
+        """Offer regions found by name for the household registration, the first one chosen."""
+        self._offer_regions(extra=tuple(found))
+        if found:
+            self.fields["household_region"].initial = found[0].code
 
     def clean_name(self) -> str:
         if not self.cleaned_data["name"].strip():

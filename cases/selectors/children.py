@@ -1,13 +1,11 @@
-"""Reads of children for pages: the list and its search, the duplicate search, the file and its
-history."""
+"""Reads of children for pages: the list and its search, the duplicate search and the file (its
+change history: cases.selectors.history)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
-from django.apps import apps
 from django.contrib.postgres.lookups import DataContains
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
@@ -24,7 +22,7 @@ from cases.models import (
 )
 from cases.models.child import name_grams, name_search_grams
 from cases.selectors.scope import children_visible_to
-from institutions.masking import FieldKind, mask, masked, may_see
+from institutions.masking import FieldKind, masked
 from institutions.models import Region, User
 
 
@@ -180,66 +178,3 @@ def child_file_queryset() -> QuerySet[Child]:
 
 def regions_for_choice(*, prefix: str = "", level_at_least: int = 1) -> QuerySet[Region]:
     return Region.objects.filter(code__startswith=prefix, level__gte=level_at_least)
-
-
-def child_history(*, child: Child, user: User, limit: int = 200) -> list[dict[str, Any]]:
-    """Field-by-field change history of a child's file (from django-pghistory), newest first.
-
-    Notes that were confidential at either end of a change stay hidden from roles that may not
-    read confidential notes, as on the file itself.
-    """
-
-    hide_confidential = not may_see(user, FieldKind.CONFIDENTIAL_NOTE)
-
-    events = list(
-        apps.get_model("cases", "ChildEvent")
-        .objects.filter(pgh_obj_id=child.pk)
-        .select_related("pgh_context")
-        .order_by("pgh_id")[:limit]
-    )
-    skip = {
-        "pgh_id",
-        "pgh_created_at",
-        "pgh_label",
-        "pgh_obj",
-        "pgh_obj_id",
-        "pgh_context",
-        "pgh_context_id",
-        "version",
-        "name_pinyin",
-        "national_id_hash",
-    }
-    fields = [f for f in Child._meta.concrete_fields if f.attname not in skip]
-    history: list[dict[str, Any]] = []
-    previous = None
-    for event in events:
-        changes = []
-        for field in fields:
-            name = field.attname
-            if not hasattr(event, name):
-                continue
-            new = getattr(event, name)
-            old = getattr(previous, name) if previous is not None else None
-            if previous is None or old != new:
-                if previous is None and new in (None, "", [], False):
-                    continue
-                if (
-                    name == "notes"
-                    and hide_confidential
-                    and (event.notes_confidential or getattr(previous, "notes_confidential", False))
-                ):
-                    old = mask(user, FieldKind.CONFIDENTIAL_NOTE, old) if old else old
-                    new = mask(user, FieldKind.CONFIDENTIAL_NOTE, new) if new else new
-                changes.append({"field": field.verbose_name, "old": old, "new": new})
-        context = event.pgh_context.metadata if event.pgh_context_id else {}
-        history.append(
-            {
-                "at": event.pgh_created_at,
-                "label": event.pgh_label,
-                "user_id": context.get("user"),
-                "changes": changes,
-            }
-        )
-        previous = event
-    history.reverse()
-    return history

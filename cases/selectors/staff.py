@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from cases.models import CareTeamMember, Child
-from institutions.models import Institution, Membership, User
-from institutions.roles import Role
+from institutions.models import LEVEL_LENGTHS, Institution, Membership, User
+from institutions.roles import ROLE_TABLE, Role
+
+# Roles whose holders work with a child in person (they log visits): those a care team takes.
+CARE_TEAM_ROLES = tuple(
+    role for role, role_spec in ROLE_TABLE.items() if "followups.add_visit" in role_spec.permissions
+)
+COUNTY_LENGTH = LEVEL_LENGTHS[2]
 
 
 def responsible_staff(
@@ -37,3 +43,32 @@ def care_team_users(*, child: Child) -> QuerySet[User]:
         child=child, is_active=True, user__isnull=False
     ).values("user_id")
     return User.objects.filter(pk__in=member_ids, is_active=True)
+
+
+def care_team_candidates(*, child: Child) -> QuerySet[User]:
+    """Who may be put on a child's care team: active staff in a role that works with children
+    in person, responsible for the child's region (residence or household), or working at an
+    institution or agency of the child's county (its schools, homes, hospital, volunteers)."""
+    regions = {child.residence_region_id, child.household_region_id}
+    covering = sorted({code[:n] for code in regions for n in LEVEL_LENGTHS if n <= len(code)})
+    counties = {code[:COUNTY_LENGTH] for code in regions}
+    # Staff with a jurisdiction come if it covers the child; staff without one (teachers,
+    # volunteers, institution staff) if their institution or agency is near the child.
+    place = Q(agency__region__code__in=covering)
+    for county in sorted(counties):
+        place |= Q(institution__region__code__startswith=county)
+        place |= Q(agency__region__code__startswith=county)
+    if child.school_id:
+        place |= Q(institution_id=child.school_id)
+    if child.residential_institution_id:
+        place |= Q(institution_id=child.residential_institution_id)
+    near = Q(jurisdiction__overlap=covering) | (Q(jurisdiction=[]) & place)
+    member_ids = Membership.objects.filter(
+        near,
+        is_active=True,
+        approval_status=Membership.Approval.APPROVED,
+        role__in=CARE_TEAM_ROLES,
+    ).values("user_id")
+    return User.objects.filter(pk__in=member_ids, is_active=True).order_by(
+        "display_name", "username"
+    )

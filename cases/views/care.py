@@ -35,6 +35,9 @@ class CareTeamAddView(ObjectFormView):
     success_message = gettext_lazy("The care team was updated.")
     anchor = "team"
 
+    def form_kwargs(self, obj: Any, user: User) -> dict[str, Any]:
+        return {"child": obj}
+
     def perform(self, obj: Any, form: Any, user: User) -> None:
         data = form.cleaned_data
         care_team_add(

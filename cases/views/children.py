@@ -18,7 +18,8 @@ from cases.forms.child import ChildEditForm, CloseForm
 from cases.identity import national_id_for
 from cases.models import Child
 from cases.sections import render_context
-from cases.selectors.children import child_file_queryset, child_history, child_list
+from cases.selectors.children import child_file_queryset, child_list
+from cases.selectors.history import child_history
 from cases.selectors.scope import children_visible_to
 from cases.services.child import EditConflict, child_close, child_reopen, child_update
 from cases.timeline import timeline
@@ -26,7 +27,6 @@ from core.access_log import access_record_many
 from core.lists import list_page, render_list
 from core.models import AccessEvent
 from core.submissions import SubmitOnceMixin
-from institutions.models import User
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
@@ -106,10 +106,6 @@ class ChildHistoryView(ScopedViewMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         child = self.object
         history = child_history(child=child, user=signed_in_user(request))
-
-        users = {u.pk: u for u in User.objects.filter(pk__in={h["user_id"] for h in history})}
-        for entry in history:
-            entry["user"] = users.get(entry["user_id"])
         return render(request, "cases/child_history.html", {"child": child, "history": history})
 
 

@@ -13,6 +13,7 @@ from django.views import View
 
 from cases.access_tokens import child_token_make
 from cases.forms.child import ChildForm
+from cases.forms.places import region_search
 from cases.selectors.children import duplicate_candidates
 from cases.selectors.scope import children_visible_to
 from cases.services.child import DuplicateChild, child_create
@@ -122,3 +123,16 @@ class DuplicateCheckView(ScopedViewMixin, View):
             "cases/partials/duplicates.html",
             {"candidates": with_tokens(candidates, request)},
         )
+
+
+class RegionSearchView(ScopedViewMixin, View):
+    """htmx: the household registration picker again, with the regions found by name anywhere
+    (a child may be registered far from where they live); the first one found is chosen."""
+
+    scope_selector = children_visible_to
+    permission_required = "cases.add_child"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = ChildForm(user=signed_in_user(request))
+        form.offer_found_regions(region_search(request.GET.get("household_search", "")[:50]))
+        return render(request, "cases/partials/household_region.html", {"form": form})

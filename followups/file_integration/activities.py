@@ -3,11 +3,9 @@ guardian) attended, and timeline entries. One query for both, whatever the numbe
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,11 +44,12 @@ def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
             detail = f"{detail} · {_('a guardian attended')}"
         entries.append(
             timeline.TimelineEntry(
-                timezone.make_aware(datetime.combine(activity.held_on, time(12))),
+                activity.held_on,
                 "easel",
                 _("Activity: %(topic)s") % {"topic": activity.topic},
                 detail,
                 reverse("activities:activity_detail", args=[activity.pk]),
+                recorded_at=activity.created_at,
             )
         )
     return entries

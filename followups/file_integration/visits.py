@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import alert_items as alert_page
@@ -32,11 +29,12 @@ def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
             title = _("Flagged: %(title)s") % {"title": title}
         entries.append(
             timeline.TimelineEntry(
-                timezone.make_aware(datetime.combine(visit.visited_on, time(9))),
+                visit.visited_on,
                 "exclamation-octagon" if visit.flagged else "house-heart",
                 title,
                 concerns,
                 reverse("followups:visit_detail", args=[visit.pk]),
+                recorded_at=visit.created_at,
             )
         )
     return entries

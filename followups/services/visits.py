@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assessments.models import Alert
 from assessments.services import alert_raise
-from cases.models import RiskLevel
+from cases.models import Child, RiskLevel
 from cases.selectors.staff import care_team_users, responsible_staff
 from cases.services.risk import child_refresh_risk
 from core.access_log import access_record
@@ -38,6 +40,11 @@ def visit_record(*, child: Any, data: dict[str, Any], by: User) -> Any:
         "note",
         "note_confidential",
     }
+    if child.status == Child.Status.CLOSED:
+        # A visit typed on a phone without a network may arrive after the file was closed.
+        raise ValidationError(
+            _("This child's file was closed, so the visit was not saved. Reopen the file first.")
+        )
     values = {k: v for k, v in data.items() if k in fields}
     flagged = bool(set(values.get("concerns") or []) & Visit.SERIOUS_CONCERNS)
     visit = Visit.objects.create(child=child, visitor=by, flagged=flagged, **values)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
 from cases.models import Child
+from core.offline import is_sync, sync_answer
 from core.submissions import SubmitOnceMixin
 from followups.forms import VisitForm, VisitReviewForm
 from followups.models import Visit
@@ -36,13 +39,26 @@ class VisitCreateView(SubmitOnceMixin, ScopedViewMixin, View):
         form = VisitForm(kind=request.GET.get("kind", ""))
         return render(request, self.template_name, {"form": form, "child": child})
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().dispatch(request, *args, **kwargs)
+        if request.method == "POST" and is_sync(request):
+            # A visit sent from the phone's queue (static/js/offline.js) is answered in JSON.
+            return sync_answer(request, response, errors=getattr(self, "refused", None))
+        return response
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         user = signed_in_user(request)
         child = self.object
         form = VisitForm(request.POST)
-        if not form.is_valid():
+        visit = None
+        if form.is_valid():
+            try:
+                visit = visit_record(child=child, data=form.cleaned_data, by=user)
+            except ValidationError as refused:
+                form.add_error(None, refused)
+        if visit is None:
+            self.refused = form.errors
             return render(request, self.template_name, {"form": form, "child": child})
-        visit = visit_record(child=child, data=form.cleaned_data, by=user)
         if visit.flagged:
             messages.warning(
                 request,

@@ -19,6 +19,7 @@ from referrals.services.lifecycle import (
     FOLLOWUP_DAYS,
     FOLLOWUP_WEEKS,
     followup_settled,
+    seen_before_appointment,
 )
 from referrals.services.transitions import referral_last_step
 
@@ -40,6 +41,8 @@ class StepForm(BootstrapFormMixin, forms.Form):
     """
 
     seen_step = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    # Fields the page shows apart, inside a warning, rather than with the others (SeenForm).
+    early_fields: tuple[str, ...] = ()
 
     def __init__(self, *args: Any, referral: Referral, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -123,7 +126,17 @@ class BookForm(StepForm):
         return at
 
 
+EARLY_UNCONFIRMED = _("The child was seen before the booked appointment: confirm it to go on.")
+EARLY_NO_REASON = _("Say why the child was seen before the booked appointment.")
+
+
 class SeenForm(StepForm):
+    """The visit. One before the booked appointment's day is recorded only when confirmed and
+    with a reason (`seen_before_appointment`, checked again by the service); the page shows
+    those two fields, with a warning, when the visit is or will be early (`early_warning`)."""
+
+    early_fields = ("confirm_early", "early_reason")
+
     seen_at = forms.DateTimeField(label=_("Seen at"), widget=DateTimeInput())
     diagnosis = forms.CharField(
         label=_("Diagnosis"),
@@ -131,6 +144,19 @@ class SeenForm(StepForm):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Visible to the clinic, the child's counsellor and health roles only."),
+    )
+    confirm_early = forms.BooleanField(
+        label=_("Yes, the child was seen before the booked appointment"),
+        required=False,
+        error_messages={"required": EARLY_UNCONFIRMED},
+    )
+    early_reason = forms.CharField(
+        label=_("Why before the appointment"),
+        required=False,
+        error_messages={"required": EARLY_NO_REASON},
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept with this step, for both sides of the referral to read."),
     )
 
     def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
@@ -141,12 +167,50 @@ class SeenForm(StepForm):
             else timezone.now()
         )
         self.fields["diagnosis"].initial = referral.diagnosis
+        if referral.appointment_at is None:
+            for name in self.early_fields:
+                del self.fields[name]
+        # Before the appointment's day, any visit recorded now is early.
+        self.early_warning = False
+        if referral.appointment_at is not None:
+            self.early_warning = timezone.localdate(referral.appointment_at) > timezone.localdate()
+        if self.early_warning:
+            self.require_early()
+
+    def require_early(self) -> None:
+        """The visit is early: show the warning, and ask for the confirmation and the reason."""
+        self.early_warning = all(name in self.fields for name in self.early_fields)
+        for name in self.early_fields:
+            if name in self.fields:
+                self.fields[name].required = True
+
+    @property
+    def early_message(self) -> str:
+        if self.referral.appointment_at is None:
+            return ""
+        return _(
+            "The appointment is booked for %(date)s. A visit recorded before that day needs "
+            "your confirmation and a reason."
+        ) % {"date": f"{timezone.localtime(self.referral.appointment_at):%Y-%m-%d %H:%M}"}
 
     def clean_seen_at(self) -> Any:
         at = self.cleaned_data["seen_at"]
         if at > timezone.now() + timedelta(minutes=5):
             raise forms.ValidationError(_("A visit cannot be recorded in the future."))
         return at
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        seen_at = data.get("seen_at")
+        if seen_at is None or not seen_before_appointment(self.referral, seen_at):
+            data["early_reason"] = ""
+            return data
+        self.require_early()
+        if not data.get("confirm_early") and "confirm_early" not in self.errors:
+            self.add_error("confirm_early", str(EARLY_UNCONFIRMED))
+        if not data.get("early_reason") and "early_reason" not in self.errors:
+            self.add_error("early_reason", str(EARLY_NO_REASON))
+        return data
 
 
 class ClinicalDetailsForm(StepForm):

@@ -133,20 +133,48 @@ def referral_book(
     return locked
 
 
+def seen_before_appointment(referral: Referral, seen_at: datetime) -> bool:
+    """Whether a visit at `seen_at` falls on a day before the booked appointment's: the clinic
+    may record it, but only confirming it and saying why (the reason is the step's note)."""
+    return referral.appointment_at is not None and timezone.localdate(seen_at) < timezone.localdate(
+        referral.appointment_at
+    )
+
+
 @transaction.atomic
 def referral_record_visit(
-    *, referral: Referral, by: User, seen_at: datetime, diagnosis: str = ""
+    *,
+    referral: Referral,
+    by: User,
+    seen_at: datetime,
+    diagnosis: str = "",
+    early_reason: str = "",
 ) -> Referral:
-    """The child was seen: the first time is kept for the indicators; a diagnosis may follow."""
+    """The child was seen: the first time is kept for the indicators; a diagnosis may follow.
+    A visit before the appointment's day needs `early_reason`, kept as the step's note."""
     locked = _lock(referral, S.SEEN)
     if locked.sent_at and timezone.localdate(seen_at) < timezone.localdate(locked.sent_at):
         raise ReferralError(
             _("The visit cannot be before the referral was sent."), code="seen_too_early"
         )
+    note = ""
+    if seen_before_appointment(locked, seen_at):
+        note = _require(
+            early_reason,
+            _("Say why the child was seen before the booked appointment."),
+            "seen_before_appointment",
+        )
     fields: dict[str, Any] = {"first_seen_at": locked.first_seen_at or seen_at}
     if diagnosis.strip():
         fields["diagnosis"] = diagnosis.strip()
-    return _step(locked, to_status=S.SEEN, by=by, fields=fields)
+    return _step(
+        locked,
+        to_status=S.SEEN,
+        by=by,
+        note=note,
+        fields=fields,
+        detail={"before_appointment": True} if note else None,
+    )
 
 
 @transaction.atomic

@@ -157,6 +157,10 @@ STEPS: dict[str, Step] = {
 }
 
 
+# A service's refusal that the form can settle, and the field that settles it.
+ON_FIELD = {"followup_unsettled": "no_followup_reason", "seen_before_appointment": "early_reason"}
+
+
 def perform_step(name: str, referral: Referral, form: Any, user: User) -> Referral:
     """Call the service of a step with the form's cleaned data."""
     data = form.cleaned_data
@@ -181,7 +185,11 @@ def perform_step(name: str, referral: Referral, form: Any, user: User) -> Referr
         )
     if name == "seen":
         return referral_record_visit(
-            referral=referral, by=user, seen_at=data["seen_at"], diagnosis=data["diagnosis"]
+            referral=referral,
+            by=user,
+            seen_at=data["seen_at"],
+            diagnosis=data["diagnosis"],
+            early_reason=data.get("early_reason") or "",
         )
     if name == "treatment":
         return referral_start_treatment(
@@ -303,10 +311,12 @@ class ReferralStepView(SubmitOnceMixin, ScopedViewMixin, View):
                 )
                 perform_step(step, referral, form, user)
         except ReferralError as exc:
-            if getattr(exc, "code", None) == "followup_unsettled":
+            field = ON_FIELD.get(getattr(exc, "code", None) or "")
+            if field is not None:
                 # Shown on the field that settles it, the form kept as typed.
-                field = "no_followup_reason" if "no_followup_reason" in form.fields else None
-                form.add_error(field, exc.messages)
+                form.add_error(field if field in form.fields else None, exc.messages)
+                if isinstance(form, SeenForm):
+                    form.require_early()
                 return self.render_form(request, referral, config, form, status=400)
             return self.refuse(request, referral, " ".join(exc.messages))
         messages.success(request, str(config.done))

@@ -11,6 +11,23 @@
     return labels[lang] || labels["zh-hans"] || labels.en || "";
   }
 
+  // Results are dated, not timed: the axis and the tooltip speak in days, never clock hours.
+  var DAY = 24 * 3600 * 1000;
+
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+
+  function day(value) {
+    var d = new Date(value);
+    return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate());
+  }
+
+  function tooltip(params) {
+    var rows = params.map(function (p) {
+      return p.marker + echarts.format.encodeHTML(p.seriesName) + ": " + p.value[1];
+    });
+    return params.length ? day(params[0].value[0]) + "<br>" + rows.join("<br>") : "";
+  }
+
   function draw(element) {
     var source = document.getElementById(element.dataset.source);
     if (!source || typeof echarts === "undefined") { return; }
@@ -24,8 +41,10 @@
     chart.setOption({
       animation: false,
       grid: { left: 36, right: 12, top: 16, bottom: 28 },
-      tooltip: { trigger: "axis" },
-      xAxis: { type: "time" },
+      tooltip: { trigger: "axis", formatter: tooltip },
+      xAxis: { type: "time", minInterval: DAY,
+               axisLabel: { formatter: day, hideOverlap: true },
+               axisPointer: { label: { formatter: function (p) { return day(p.value); } } } },
       yAxis: { type: "value",
                min: data.bands.length ? data.bands[0].min : null,
                max: data.bands.length ? data.bands[data.bands.length - 1].max : null },
@@ -38,8 +57,38 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  // ECharts (1 MB) is fetched only when a page has a chart, and only once the chart comes
+  // into view: the file of a child without results, or read on a phone, never loads it.
+  var library = document.currentScript && document.currentScript.dataset.echarts;
+  var loading = null;
+
+  function withEcharts(then) {
+    if (typeof echarts !== "undefined" || !library) { then(); return; }
+    if (!loading) {
+      loading = [];
+      var script = document.createElement("script");
+      script.src = library;
+      script.onload = function () { loading.forEach(function (f) { f(); }); };
+      document.head.appendChild(script);
+    }
+    loading.push(then);
+  }
+
   function drawAll() {
-    document.querySelectorAll('[data-chart="trend"]').forEach(draw);
+    var charts = document.querySelectorAll('[data-chart="trend"]');
+    if (!charts.length) { return; }
+    if (!("IntersectionObserver" in window)) {
+      withEcharts(function () { charts.forEach(draw); });
+      return;
+    }
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) { return; }
+        observer.unobserve(entry.target);
+        withEcharts(function () { draw(entry.target); });
+      });
+    }, { rootMargin: "200px" });
+    charts.forEach(function (element) { observer.observe(element); });
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", drawAll);

@@ -193,7 +193,17 @@ class TestTheClinicsSteps:
         assert booked.status_code == 200 and booked.json()["status"] == S.APPOINTMENT
         future = step("clinician", referral, "seen", {"seen_at": later(days=1)})
         assert future.status_code == 400 and "seen_at" in future.json()["fields"]
-        seen = step("clinician", referral, "seen", {"seen_at": later(), "diagnosis": "焦虑"})
+        seen = step(
+            "clinician",
+            referral,
+            "seen",
+            {
+                "seen_at": later(),
+                "diagnosis": "焦虑",
+                "confirm_early": True,  # before the day booked above
+                "early_reason": "门诊有空位，提前就诊",
+            },
+        )
         assert seen.status_code == 200 and seen.json()["diagnosis"] == "焦虑"
         treated = step("clinician", referral, "treatment", {"treatment_type": "outpatient"})
         assert treated.status_code == 200

@@ -15,7 +15,7 @@ def fill_child(page, name: str, birth: str) -> None:
     page.get_by_label("姓名").fill(name)
     page.get_by_label("女").check()
     page.get_by_label("出生日期").fill(birth)
-    page.get_by_label("现居住地（行政区划代码）").fill("990101001001")
+    page.get_by_label("现居住地").select_option("990101001001")
 
 
 def test_director_registers_a_child_meets_a_duplicate_and_adds_a_guardian(phone):

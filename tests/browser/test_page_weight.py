@@ -41,9 +41,7 @@ def collected(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def served(collected, demo_world) -> Iterator[str]:
-    with web_on(
-        database_url_for_tests(), STATIC_ROOT=str(collected), STATIC_HASHED="true"
-    ) as base:
+    with web_on(database_url_for_tests(), STATIC_ROOT=str(collected), STATIC_HASHED="true") as base:
         yield base
 
 
@@ -114,9 +112,7 @@ def test_static_files_are_compressed_and_cached_for_a_year(browser, served):
     page = context.new_page()
     answer = page.goto("/accounts/login/")
     assert answer is not None
-    stylesheet = page.locator('link[rel="stylesheet"][href*="bootstrap.min"]').get_attribute(
-        "href"
-    )
+    stylesheet = page.locator('link[rel="stylesheet"][href*="bootstrap.min"]').get_attribute("href")
     assert stylesheet and ".min." in stylesheet and stylesheet.count(".") >= 3  # a hashed name
     response = context.request.get(stylesheet, headers={"Accept-Encoding": "br, gzip"})
     assert response.headers["content-encoding"] == "br"

@@ -77,6 +77,12 @@ def test_counsellor_refers_clinician_treats_and_the_counsellor_sees_the_outcome(
 
     page.get_by_test_id("action-seen").click()
     page.locator("#id_diagnosis").fill(DIAGNOSIS)
+    # Seen today, before the day booked: confirmed, with a reason.
+    page.get_by_test_id("early-warning").wait_for()
+    page.locator("#id_confirm_early").check()
+    page.locator("#id_early_reason").fill("门诊有空位，家长希望提前")
+    fits_the_phone(page)
+    screenshot(page, "referral-seen-before-appointment")
     page.get_by_test_id("step-submit").click()
     page.wait_for_url(f"**/referrals/{referral.pk}/")
     assert DIAGNOSIS in page.get_by_test_id("diagnosis").inner_text()

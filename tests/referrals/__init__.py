@@ -78,6 +78,8 @@ def advance(referral: Referral, to: str) -> Referral:
                 by=clinician,
                 seen_at=timezone.now(),
                 diagnosis="抑郁发作（中度）",
+                # Seen now, before the day booked above.
+                early_reason="测试：门诊有空位，提前就诊",
             )
         elif status == S.IN_TREATMENT:
             referral = referral_start_treatment(

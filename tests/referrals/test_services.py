@@ -88,7 +88,11 @@ def take_step(referral: Referral, to: str) -> Referral:
         )
     if to == S.SEEN:
         return referral_record_visit(
-            referral=referral, by=clinician, seen_at=timezone.now(), diagnosis="焦虑障碍"
+            referral=referral,
+            by=clinician,
+            seen_at=timezone.now(),
+            diagnosis="焦虑障碍",
+            early_reason="测试：门诊有空位，提前就诊",  # before the day booked above
         )
     if to == S.IN_TREATMENT:
         return referral_start_treatment(
