@@ -45,6 +45,11 @@ urlpatterns = [
     path("<int:pk>/close/", children.ChildCloseView.as_view(), name="child_close"),
     path("<int:pk>/history/", children.ChildHistoryView.as_view(), name="child_history"),
     path("<int:pk>/handover/", handover.HandoverView.as_view(), name="child_handover"),
+    path(
+        "<int:pk>/handover/regions/",
+        handover.HandoverRegionSearchView.as_view(),
+        name="handover_region_search",
+    ),
     path("<int:pk>/guardians/new/", family.GuardianAddView.as_view(), name="guardian_add"),
     path("guardians/<int:pk>/", family.GuardianEditView.as_view(), name="guardian_edit"),
     path("<int:pk>/consents/new/", family.ConsentAddView.as_view(), name="consent_add"),

@@ -267,8 +267,9 @@ class CloseForm(BootstrapFormMixin, forms.Form):
 
 class HandoverForm(BootstrapFormMixin, forms.Form):
     to_region = RegionCodeField(
-        label=_("New residence (region code)"),
-        help_text=_("The village or township the child has moved to."),
+        label=_("New residence"),
+        help_text=_("The village or township the child has moved to: search it by name below."),
+        widget=forms.Select,
     )
     to_school = forms.ModelChoiceField(
         label=_("New school"),
@@ -288,6 +289,28 @@ class HandoverForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.child = child
         self.fields["version"].initial = child.version
+        self.offer_found_regions([])
+
+    def offer_found_regions(self, found: list[Region]) -> None:
+        """The new residence is picked among regions found by name anywhere (a move may cross
+        counties), the first one chosen; a code already sent stays offered for the field to
+        judge."""
+        regions = list(found)
+        sent = self.data.get(self.add_prefix("to_region")) if self.is_bound else None
+        if isinstance(sent, str) and sent and not any(r.code == sent for r in regions):
+            regions += list(
+                Region.objects.filter(code=sent[:VILLAGE_CODE_LENGTH]).select_related(
+                    "parent__parent"
+                )
+            )
+        widget = self.fields["to_region"].widget
+        assert isinstance(widget, forms.Select)  # noqa: S101 (declared above)
+        widget.choices = [
+            ("", _("Search the village or township by name")),
+            *[(r.code, region_label(r)) for r in regions],
+        ]
+        if found:
+            self.fields["to_region"].initial = found[0].code
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -11,13 +11,15 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from cases.forms.child import HandoverForm
-from cases.models import Handover
+from cases.forms.places import region_search
+from cases.models import Child, Handover
 from cases.selectors.scope import children_visible_to, handovers_sent_by_my_scope
 from cases.services.child import EditConflict, HandoverTarget, child_handover
 from cases.snapshots import snapshot_for_display, snapshot_from_history
 from cases.views.children import file_url
 from cases.views.object_form import ObjectFormView
 from institutions.models import User
+from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 
@@ -61,6 +63,20 @@ class HandoverView(ObjectFormView):
         if children_visible_to(user).filter(pk=child.pk).exists():
             return redirect(file_url(child))
         return redirect("cases:handover_list")
+
+
+class HandoverRegionSearchView(ScopedViewMixin, View):
+    """htmx: the hand-over form's new-residence picker again, with the villages and townships
+    found by name anywhere (a child may move to another county); the first one is chosen."""
+
+    fetch_model = Child
+    level = Level.MANAGE
+    permission_required = "cases.handover_child"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        form = HandoverForm(child=self.object)
+        form.offer_found_regions(region_search(request.GET.get("region_search", "")[:50]))
+        return render(request, "cases/partials/handover_region.html", {"form": form})
 
 
 class HandoverListView(ScopedViewMixin, View):

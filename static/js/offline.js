@@ -15,7 +15,13 @@
   // A form kept on the phone is fetched again after this long (each fetch is a logged read).
   var REFRESH_MS = 12 * 3600 * 1000;
 
-  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+  // Registered once the page has loaded, so that the worker's copy of the shell comes from
+  // the browser's cache rather than over the network a second time.
+  function registerWorker() {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+  }
+  if (document.readyState === "complete") { registerWorker(); }
+  else { window.addEventListener("load", registerWorker); }
 
   // --- the queue (IndexedDB) -------------------------------------------------------------
 
@@ -273,16 +279,27 @@
   // --- signing out erases the phone's copy: warn about visits not yet sent ---------------
 
   document.querySelectorAll("form[data-sign-out]").forEach(function (form) {
+    var leaving = false;
+    function leave() {  // the server's Clear-Site-Data erases the rest
+      if (leaving) { return; }
+      leaving = true;
+      var sent = false;
+      var go = function () { if (!sent) { sent = true; form.submit(); } };
+      setTimeout(go, 1000);  // storage that does not answer never keeps anyone signed in
+      indexedDB.deleteDatabase(DB);
+      caches.delete(PAGES).then(go, go);
+    }
     form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var wait = setTimeout(leave, 1500);
       mine().then(function (items) {
+        clearTimeout(wait);
         var waiting = items.filter(function (i) { return i.state === "waiting"; }).length;
         if (waiting && !window.confirm((say.signOutWarning || "{n}").replace("{n}", waiting))) {
           return;
         }
-        indexedDB.deleteDatabase(DB);
-        caches.delete(PAGES).finally(function () { form.submit(); });
-      });
-      event.preventDefault();
+        leave();
+      }, function () { clearTimeout(wait); leave(); });
     });
   });
 

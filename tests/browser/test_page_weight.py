@@ -77,13 +77,21 @@ class Received:
 
 def test_the_visit_form_is_light_on_first_and_repeat_loads(browser, served):
     tasks_plan(today=timezone.localdate())
+    # What HTTP caching and compression give (the service worker, which later serves these
+    # files from its own copy, is tested in test_offline.py).
     context = browser.new_context(
-        viewport={"width": 375, "height": 812}, base_url=served, locale="zh-CN", is_mobile=True
+        viewport={"width": 375, "height": 812},
+        base_url=served,
+        locale="zh-CN",
+        is_mobile=True,
+        service_workers="block",
     )
     page = context.new_page()
     page.set_default_timeout(30_000)
     sign_in(page, "director_a", DEMO_PASSWORD)
     page.wait_for_url("**/")
+    # The home page keeps the work list's visit forms for offline use: let it finish first.
+    page.locator("body[data-offline-ready]").wait_for(state="attached")
     form_url = (
         page.get_by_test_id("my-tasks")
         .locator('li[data-kind="home_visit"]')

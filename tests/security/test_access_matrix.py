@@ -76,6 +76,7 @@ MATRIX: dict[str, Row] = {
     "cases:child_edit": Row("child", M, M, "cases.change_child", "cases.change_child"),
     "cases:child_close": Row("child", M, M, "cases.change_child", "cases.change_child"),
     "cases:child_handover": Row("child", M, M, "cases.handover_child", "cases.handover_child"),
+    "cases:handover_region_search": Row("child", M, None, "cases.handover_child"),
     "cases:guardian_add": Row("child", M, M, "cases.record_consent", "cases.record_consent"),
     "cases:guardian_edit": Row("guardian", M, M, "cases.record_consent", "cases.record_consent"),
     "cases:consent_add": Row("child", M, M, "cases.record_consent", "cases.record_consent"),

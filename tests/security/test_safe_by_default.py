@@ -25,6 +25,10 @@ PUBLIC_PREFIXES = (
     "accounts/set-password/",  # a one-time link, opened before signing in
     "i18n/",
     "healthz",
+    # The service worker and the web app manifest hold no data (the manifest is fetched
+    # without cookies by the browser): the pages they serve still need sign-in.
+    "sw.js",
+    "manifest.webmanifest",
     "admin/",
     "api/schema/",
 )
