@@ -51,4 +51,8 @@ def register() -> None:
         Scrub("cases.CarePlan", child="child_id", values=removed("goals", "other_intervention")),
         Scrub("cases.CarePlanReview", child="plan__child_id", values=removed("note")),
         Scrub("cases.Handover", child="child_id", values={**removed("reason"), "snapshot": {}}),
+        # Why someone asked for or broke the glass into the file (the access log keeps who,
+        # when and which child).
+        Scrub("cases.AccessRequest", child="child_id", values=removed("reason", "decision_note")),
+        Scrub("cases.EmergencyAccess", child="child_id", values=removed("reason", "review_note")),
     )

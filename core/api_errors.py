@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.csrf import csrf_failure as page_csrf_failure
+from psycopg import errors as psycopg_errors
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -146,6 +147,21 @@ def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> Json
     return json_error(status.HTTP_404_NOT_FOUND)
 
 
+def _database_unreachable(error: BaseException | None) -> bool:
+    """A connection that failed or was lost, not a statement the database refused (a timeout,
+    a deadlock, a lock not granted: psycopg files those under OperationalError too)."""
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    refused = (
+        psycopg_errors.QueryCanceled,
+        psycopg_errors.TransactionRollback,
+        psycopg_errors.DeadlockDetected,
+        psycopg_errors.SerializationFailure,
+        psycopg_errors.LockNotAvailable,
+    )
+    return not isinstance(error.__cause__, refused)
+
+
 def database_unavailable(request: HttpRequest) -> HttpResponse:
     """The answer while the database cannot be reached (restarting, failing over): 503 with
     a message that says so and that nothing was saved, and when to try again. The page is
@@ -173,7 +189,7 @@ def page_or_json(default_handler: Any, status_code: int) -> Any:
     (in a view or a middleware) is a 503 that says so."""
 
     def handler(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if status_code == 500 and isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        if status_code == 500 and _database_unreachable(sys.exc_info()[1]):
             return database_unavailable(request)
         if is_api_request(request):
             return json_error(status_code)

@@ -15,7 +15,7 @@ dashboards need; and the access log, which is the audit trail (it holds ids, not
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pghistory
@@ -39,7 +39,6 @@ class Scrub:
     child: str
     values: Mapping[str, Any]
     guard: bool = False
-    history: bool = field(default=True)
 
 
 _SCRUBS: dict[str, Scrub] = {}
@@ -115,8 +114,6 @@ def children_deidentify(child_ids: Iterable[int]) -> dict[str, int]:
             if scrub.guard:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT set_config(%s, '', true)", [GUARD_SETTING])
-            if not scrub.history:
-                continue
             for event in _history_models(model):
                 values = _own_values(event, scrub.values)
                 if not values:

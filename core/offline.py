@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
@@ -105,7 +106,7 @@ def sync_answer(
     """A queued visit's answer in JSON: saved (with where it led), or refused with the
     messages a person reads; a sign-in page for an expired session says so."""
     location = response.get("Location", "") if response.status_code in (301, 302, 303) else ""
-    if location.startswith(str(settings.LOGIN_URL)):
+    if location.startswith(resolve_url(settings.LOGIN_URL)):
         return JsonResponse(
             {"status": "signed_out", "message": _("Sign in again to send it.")}, status=401
         )

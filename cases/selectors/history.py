@@ -82,12 +82,15 @@ def child_history(*, child: Child, user: User, limit: int = 200) -> list[dict[st
     of related row (people, regions, institutions), however many changes there are.
     """
     hide_confidential = not may_see(user, FieldKind.CONFIDENTIAL_NOTE)
+    # The newest `limit` changes, and the one before them to compare the first with.
     events = list(
         apps.get_model("cases", "ChildEvent")
         .objects.filter(pgh_obj_id=child.pk)
         .select_related("pgh_context")
-        .order_by("pgh_id")[:limit]
+        .order_by("-pgh_id")[: limit + 1]
     )
+    events.reverse()
+    baseline = events.pop(0) if len(events) > limit else None
     fields = [
         f
         for f in Child._meta.concrete_fields
@@ -107,7 +110,7 @@ def child_history(*, child: Child, user: User, limit: int = 200) -> list[dict[st
     users = names_by_model[User]
 
     history: list[dict[str, Any]] = []
-    previous = None
+    previous = baseline
     for event in events:
         changes = []
         for field in fields:

@@ -6,7 +6,14 @@
   "use strict";
   var body = document.body;
   var user = body.dataset.user;
-  if (!user || !("serviceWorker" in navigator) || !("indexedDB" in window)) { return; }
+  if (!user) {
+    // Signed out (or the session ended): the pages kept for the last user go. Their unsent
+    // visits stay, for them to send after signing in again.
+    if ("caches" in window) { caches.delete("xq-pages"); }
+    localStorage.removeItem("xq-kept");
+    return;
+  }
+  if (!("serviceWorker" in navigator) || !("indexedDB" in window)) { return; }
   var texts = document.getElementById("offline-texts");
   var say = texts ? texts.dataset : {};
   var PAGES = "xq-pages";

@@ -9,8 +9,6 @@ var STATIC_PREFIX = {{ static_prefix }};
 var HASHED = {{ hashed }};
 var OFFLINE_PAGE = {{ offline_page }};
 var VISIT_FORM = /^\/visits\/new\/\d+\/$/;
-// On a weak signal, a page kept on the phone is shown after this long without an answer.
-var PATIENCE_MS = 6000;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -45,20 +43,15 @@ function fromNetworkKeeping(request) {
   });
 }
 
+// The network first, always (the page must be the signed-in user's own): the copy kept on the
+// phone only when there is no network at all.
 function page(request) {
-  var network = fromNetworkKeeping(request);
-  return kept(request).then(function (copy) {
-    if (!copy) {
-      return network.catch(function () {
-        return new Response(OFFLINE_PAGE, {
-          status: 503, headers: { "Content-Type": "text/html; charset=utf-8" }
-        });
+  return fromNetworkKeeping(request).catch(function () {
+    return kept(request).then(function (copy) {
+      return copy || new Response(OFFLINE_PAGE, {
+        status: 503, headers: { "Content-Type": "text/html; charset=utf-8" }
       });
-    }
-    var slow = new Promise(function (resolve) {
-      setTimeout(function () { resolve(copy); }, PATIENCE_MS);
     });
-    return Promise.race([network.catch(function () { return copy; }), slow]);
   });
 }
 

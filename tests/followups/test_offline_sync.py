@@ -66,3 +66,14 @@ def test_a_queued_visit_for_a_closed_file_is_refused_with_a_message(login):
     # The page says the same on the form.
     page = client.post(f"/visits/new/{child.pk}/", _visit(str(uuid.uuid4())))
     assert page.status_code == 200 and page.context["form"].non_field_errors()
+
+
+@pytest.mark.django_db
+def test_a_queued_visit_sent_after_the_session_ended_is_not_taken_for_saved(client):
+    """The phone keeps it (401 "signed_out") until its owner signs in again."""
+    child = Child.objects.filter(residence_region_id=VILLAGE_A, status="active").first()
+    assert child is not None
+    answer = client.post(
+        f"/visits/new/{child.pk}/", _visit(str(uuid.uuid4())), HTTP_X_OFFLINE_SYNC="1"
+    )
+    assert answer.status_code == 401 and answer.json()["status"] == "signed_out"

@@ -123,3 +123,21 @@ def test_after_a_real_restart_of_postgresql_the_next_request_succeeds(demo_world
             assert browser.get(f"{base}/children/", timeout=30).status_code == 200
     finally:
         own.close()
+
+
+def test_a_statement_the_database_refused_is_not_called_a_restart():
+    """A timeout or a deadlock is an error of its own, not "the database cannot be reached"."""
+    from django.db import OperationalError
+    from psycopg import errors
+
+    from core.api_errors import _database_unreachable
+
+    def raised(cause: Exception) -> OperationalError:
+        error = OperationalError(str(cause))
+        error.__cause__ = cause
+        return error
+
+    assert _database_unreachable(raised(psycopg.OperationalError("connection refused")))
+    assert not _database_unreachable(raised(errors.QueryCanceled("statement timeout")))
+    assert not _database_unreachable(raised(errors.DeadlockDetected("deadlock")))
+    assert not _database_unreachable(ValueError("not a database error"))

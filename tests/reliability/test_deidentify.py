@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment
 from cases.models import Child, Guardian
+from cases.services.access import access_request_create
 from cases.services.care import care_plan_review
 from cases.services.child import child_close, child_reopen
 from core.deidentify import GUARD_SETTING
@@ -96,6 +97,7 @@ def _full_file() -> tuple[Child, str]:
     VisitFactory(child=child, note=f"{NAME}与{GUARDIAN}在家")
     first = AssessmentFactory(child=child, value=1)
     AssessmentFactory(child=child, value=0, amends=first, amendment_reason=f"{NAME}的答案录错了")
+    access_request_create(child=child, by=user("director_b"), reason=f"想了解{NAME}的情况")
     referral = ReferralFactory(child=child, reason=f"{NAME}持续低落", send=True)
     referral_attach(
         referral=referral,
