@@ -7,7 +7,6 @@ from django.views.generic import RedirectView
 
 from core import offline
 from core.api_errors import page_or_json
-from core.offline import clear_site_data
 from dashboards import views as dashboard_views
 from followups.urls import activity_patterns
 from followups.views import notifications as notification_views
@@ -27,7 +26,7 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("accounts/logout/", clear_site_data(auth_views.LogoutView.as_view()), name="logout"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sw.js", offline.service_worker, name="service_worker"),
     path("manifest.webmanifest", offline.web_manifest, name="web_manifest"),
     # A one-time set-password link (issued by the security administrator) opens here.

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -81,19 +80,6 @@ def web_manifest(request: HttpRequest) -> JsonResponse:
         content_type="application/manifest+json",
         json_dumps_params={"ensure_ascii": False},
     )
-
-
-def clear_site_data(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Sign-out erases what this site kept in the browser: cached pages, queued data and the
-    service worker (the cookies are the session's own business)."""
-
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        response = view(request, *args, **kwargs)
-        if request.method == "POST":
-            response["Clear-Site-Data"] = '"cache", "storage"'
-        return response
-
-    return wrapped
 
 
 def is_sync(request: HttpRequest) -> bool:

@@ -287,14 +287,23 @@
 
   document.querySelectorAll("form[data-sign-out]").forEach(function (form) {
     var leaving = false;
-    function leave() {  // the server's Clear-Site-Data erases the rest
+    function leave() {  // everything this site keeps on the phone goes, then the sign-out
       if (leaving) { return; }
       leaving = true;
       var sent = false;
       var go = function () { if (!sent) { sent = true; form.submit(); } };
-      setTimeout(go, 1000);  // storage that does not answer never keeps anyone signed in
+      setTimeout(go, 1500);  // storage that does not answer never keeps anyone signed in
       indexedDB.deleteDatabase(DB);
-      caches.delete(PAGES).then(go, go);
+      localStorage.removeItem("xq-kept");
+      localStorage.removeItem("xq-user");
+      Promise.all([
+        caches.keys().then(function (keys) {
+          return Promise.all(keys.map(function (key) { return caches.delete(key); }));
+        }),
+        navigator.serviceWorker.getRegistrations().then(function (workers) {
+          return Promise.all(workers.map(function (worker) { return worker.unregister(); }));
+        })
+      ]).then(go, go);
     }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
