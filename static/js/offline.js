@@ -7,12 +7,42 @@
   var body = document.body;
   var user = body.dataset.user;
   if (!user) {
-    // Signed out (or the session ended): the pages kept for the last user go. Their unsent
-    // visits stay, for them to send after signing in again.
-    if ("caches" in window) { caches.delete("xq-pages"); }
+    // Signed out: the pages kept for the last user go. After signing out on purpose (the
+    // sign-out form leaves this mark), everything this site kept on the phone goes: the cached
+    // pages and shell, the queue and the service worker. When the session merely ended, the
+    // unsent visits stay, for their author to send after signing in again.
+    var signedOut = localStorage.getItem("xq-signed-out");
     localStorage.removeItem("xq-kept");
+    if (!("caches" in window)) { return; }
+    if (!signedOut) { caches.delete("xq-pages"); return; }
+    // Once the page and its files have loaded (the worker still answering for this page keeps
+    // no more copies then): the worker first, then what it kept, then the queue.
+    var wipe = function () {
+      var workers = "serviceWorker" in navigator
+        ? navigator.serviceWorker.getRegistrations().then(function (found) {
+          return Promise.all(found.map(function (worker) { return worker.unregister(); }));
+        })
+        : Promise.resolve();
+      workers.catch(function () {}).then(function () {
+        return caches.keys().then(function (keys) {
+          return Promise.all(keys.map(function (key) { return caches.delete(key); }));
+        });
+      }).then(function () {
+        return "indexedDB" in window && new Promise(function (resolve) {
+          var request = indexedDB.deleteDatabase("xinqiao-offline");
+          request.onsuccess = request.onerror = request.onblocked = resolve;
+        });
+      }).then(function () {
+        localStorage.removeItem("xq-signed-out");
+        localStorage.removeItem("xq-user");
+        body.dataset.offlineWiped = "1";
+      });
+    };
+    if (document.readyState === "complete") { wipe(); }
+    else { window.addEventListener("load", wipe); }
     return;
   }
+  localStorage.removeItem("xq-signed-out");  // a sign-out that did not go through
   if (!("serviceWorker" in navigator) || !("indexedDB" in window)) { return; }
   var texts = document.getElementById("offline-texts");
   var say = texts ? texts.dataset : {};
@@ -76,7 +106,10 @@
 
   function text(node, value) { node.textContent = value; return node; }
 
+  var waitingNow = 0;  // visits of this user waiting on the phone, for the sign-out form
+
   function showQueue(items) {
+    waitingNow = items.filter(function (i) { return i.state === "waiting"; }).length;
     var box = document.getElementById("offline-queue");
     if (!box) { return; }
     box.replaceChildren();
@@ -284,38 +317,16 @@
   }
 
   // --- signing out erases the phone's copy: warn about visits not yet sent ---------------
+  // The form posts as any form does (nothing here can hold the sign-out back); it leaves a mark
+  // for the signed-out page, which erases what the phone kept (the top of this file).
 
   document.querySelectorAll("form[data-sign-out]").forEach(function (form) {
-    var leaving = false;
-    function leave() {  // everything this site keeps on the phone goes, then the sign-out
-      if (leaving) { return; }
-      leaving = true;
-      var sent = false;
-      var go = function () { if (!sent) { sent = true; form.submit(); } };
-      setTimeout(go, 1500);  // storage that does not answer never keeps anyone signed in
-      indexedDB.deleteDatabase(DB);
-      localStorage.removeItem("xq-kept");
-      localStorage.removeItem("xq-user");
-      Promise.all([
-        caches.keys().then(function (keys) {
-          return Promise.all(keys.map(function (key) { return caches.delete(key); }));
-        }),
-        navigator.serviceWorker.getRegistrations().then(function (workers) {
-          return Promise.all(workers.map(function (worker) { return worker.unregister(); }));
-        })
-      ]).then(go, go);
-    }
     form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var wait = setTimeout(leave, 1500);
-      mine().then(function (items) {
-        clearTimeout(wait);
-        var waiting = items.filter(function (i) { return i.state === "waiting"; }).length;
-        if (waiting && !window.confirm((say.signOutWarning || "{n}").replace("{n}", waiting))) {
-          return;
-        }
-        leave();
-      }, function () { clearTimeout(wait); leave(); });
+      if (waitingNow && !window.confirm((say.signOutWarning || "{n}").replace("{n}", waitingNow))) {
+        event.preventDefault();
+        return;
+      }
+      localStorage.setItem("xq-signed-out", "1");
     });
   });
 

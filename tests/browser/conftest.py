@@ -77,6 +77,13 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def open_menu(page) -> None:
+    """Open the collapsed menu of a phone and wait until it has finished unfolding: a tap while
+    it slides open can land where an item was a moment before (seen on a loaded machine)."""
+    page.get_by_role("button", name="菜单").click()
+    page.locator("#mainnav.collapse.show").wait_for()
+
+
 def sign_in(page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("用户名").fill(username)

@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Q
 
 from cases.models import Child
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import open_menu, screenshot, sign_in
 from tests.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ def test_director_a_sees_only_their_village_on_a_phone(phone):
     page.wait_for_url("**/")
     screenshot(page, "home-director_a")
     # The menu is collapsed on a phone: open it, then go to the children list.
-    page.get_by_role("button", name="菜单").click()
+    open_menu(page)
     page.get_by_role("link", name="儿童").first.click()
     page.wait_for_url("**/children/")
     screenshot(page, "children-director_a")

@@ -12,7 +12,7 @@ from cases.models import Child
 from cases.services.child import child_close
 from followups.models import Visit
 from followups.services.schedule import tasks_plan
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import open_menu, screenshot, sign_in
 from tests.demo import DEMO_PASSWORD, user
 
 pytestmark = pytest.mark.browser
@@ -134,8 +134,38 @@ def test_a_visit_for_a_file_closed_meanwhile_is_kept_and_the_director_told(field
 def test_signing_out_erases_what_the_phone_kept(field_phone):
     page = field_phone
     assert page.evaluate(KEPT_FORMS)
-    page.get_by_role("button", name="菜单").click()
+    open_menu(page)
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/accounts/login/**")
+    page.locator("body[data-offline-wiped]").wait_for(state="attached")
     assert page.evaluate("caches.keys()") == []
     assert page.evaluate("navigator.serviceWorker.getRegistrations().then((r) => r.length)") == 0
+    databases = page.evaluate("indexedDB.databases().then((d) => d.map((x) => x.name))")
+    assert "xinqiao-offline" not in databases
+
+
+def test_signing_out_with_visits_waiting_asks_first(field_phone):
+    """A visit not yet sent is not erased without the director's say: cancelling keeps her signed
+    in with the visit still waiting."""
+    page = field_phone
+    context = page.context
+    row, _child = _first_visit_task(page)
+    context.set_offline(True)
+    row.get_by_role("link", name="记录走访").click()
+    page.get_by_test_id("save-visit-top").click()
+    page.get_by_test_id("visit-kept").wait_for()
+    page.goto("/")
+    page.get_by_test_id("offline-queue").wait_for()
+    questions = []
+
+    def cancel(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", cancel)
+    open_menu(page)
+    page.get_by_role("button", name="退出").click()
+    page.get_by_test_id("offline-queue").wait_for()
+    assert questions and "1" in questions[0]
+    assert "/accounts/login/" not in page.url
+    assert len(page.evaluate(QUEUE)) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import time
 from datetime import date
 from typing import Any
 
@@ -42,5 +43,7 @@ class Command(BaseCommand):
             kwargs = {}
             if today and "today" in inspect.signature(task.run).parameters:
                 kwargs["today"] = today
+            started = time.perf_counter()
             result = task.apply(kwargs=kwargs, throw=True).get()
-            self.stdout.write(f"{name}: {result}")
+            seconds = time.perf_counter() - started
+            self.stdout.write(f"{name}: {result} ({seconds:.1f} s)")
