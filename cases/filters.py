@@ -64,6 +64,7 @@ class ChildFilter(django_filters.FilterSet):
         field_name="categories",
         method="filter_category",
         widget=forms.CheckboxSelectMultiple,
+        distinct=False,  # a condition on the row itself: DISTINCT would sort the whole scope
     )
     risk = django_filters.TypedMultipleChoiceFilter(
         label=_("Risk level"),
@@ -71,6 +72,7 @@ class ChildFilter(django_filters.FilterSet):
         field_name="risk_level",
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     sex = django_filters.ChoiceFilter(
         label=_("Sex"), choices=Child.Sex.choices, empty_label=_("Any"), widget=forms.RadioSelect

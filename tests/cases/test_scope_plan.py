@@ -98,3 +98,22 @@ def test_every_role_reaches_its_children_through_indexes_in_a_generated_province
     generate(2000, seed=3, log=lambda _message: None)
     for username in [*USERNAMES, *BENCH_USERS.values()]:
         assert_indexed_for(username)
+
+
+def test_no_filter_of_the_child_list_makes_it_distinct():
+    """Every filter of the list is a condition on the child's own columns or an EXISTS (the
+    filter set's promise), so none may add DISTINCT: with it the high-risk list of a province
+    sorted all its 51,717 matching rows whole for a 25-row page (650 ms at 1,000,000 children,
+    against 29 ms without). django-filter's multiple-choice filters add it unless told not to."""
+    from django.http import QueryDict
+
+    from cases.filters import ChildFilter
+
+    distinct = [name for name, f in ChildFilter.base_filters.items() if getattr(f, "distinct", 0)]
+    assert distinct == []
+    someone = user("county_civil")
+    query = QueryDict("risk=3&risk=4&category=rural_left_behind&category=orphan&sex=F")
+    filterset = ChildFilter(query, queryset=child_list(user=someone), user=someone)
+    assert filterset.is_valid(), filterset.errors
+    assert not filterset.qs.query.distinct
+    assert "DISTINCT" not in str(filterset.qs.query).upper()
