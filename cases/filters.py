@@ -26,6 +26,7 @@ from cases.models import Category, Child, RiskLevel
 from cases.selectors.children import needs_care_plan_q, search_q
 from cases.selectors.demographics import AGE_BAND_BY_KEY, AGE_BANDS, age_band_q
 from core.models import AccessEvent
+from core.widgets import LongSelect
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Institution, User, validate_region_code
 
@@ -95,10 +96,10 @@ class ChildFilter(django_filters.FilterSet):
         widget=forms.CheckboxInput,
     )
     school = django_filters.ModelChoiceFilter(
-        label=_("School"), queryset=Institution.objects.none()
+        label=_("School"), queryset=Institution.objects.none(), widget=LongSelect
     )
     residential_institution = django_filters.ModelChoiceFilter(
-        label=_("Residential institution"), queryset=Institution.objects.none()
+        label=_("Residential institution"), queryset=Institution.objects.none(), widget=LongSelect
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"),

@@ -23,6 +23,7 @@ from cases.identity import InvalidNationalId, national_id_hash, parse_national_i
 from cases.models import Category, Child
 from cases.models.child import age_on
 from core.inputs import is_ascii_digits, person_name
+from core.widgets import LongSelect
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.masking import FieldKind, may_see
 from institutions.models import LEVEL_LENGTHS, Institution, Region, User
@@ -66,12 +67,15 @@ class ChildForm(BootstrapFormMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     school = forms.ModelChoiceField(
-        label=_("School"), queryset=Institution.objects.none(), required=False
+        label=_("School"), queryset=Institution.objects.none(), required=False, widget=LongSelect
     )
     grade = forms.IntegerField(label=_("Grade"), min_value=1, max_value=12, required=False)
     class_name = forms.CharField(label=_("Class"), max_length=32, required=False)
     residential_institution = forms.ModelChoiceField(
-        label=_("Residential institution"), queryset=Institution.objects.none(), required=False
+        label=_("Residential institution"),
+        queryset=Institution.objects.none(),
+        required=False,
+        widget=LongSelect,
     )
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -275,11 +279,13 @@ class HandoverForm(BootstrapFormMixin, forms.Form):
         label=_("New school"),
         queryset=Institution.objects.filter(kind=Institution.Kind.SCHOOL, is_active=True),
         required=False,
+        widget=LongSelect,
     )
     to_institution = forms.ModelChoiceField(
         label=_("New residential institution"),
         queryset=Institution.objects.filter(kind__in=Institution.RESIDENTIAL_KINDS, is_active=True),
         required=False,
+        widget=LongSelect,
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)
     # The file's version when the form was opened: a second hand-over of a moved child is refused.

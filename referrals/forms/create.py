@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Assessment
 from cases.models import Child
+from core.widgets import LongSelect
 from followups.models import Visit
 from institutions.forms import BootstrapFormMixin
 from institutions.models import Institution, Membership, Region, User
@@ -54,6 +55,7 @@ class ReferralForm(BootstrapFormMixin, ConsentFieldsMixin, forms.Form):
     to_institution = forms.ModelChoiceField(
         label=_("Refer to"),
         queryset=Institution.objects.none(),
+        widget=LongSelect,
         error_messages={
             "invalid_choice": _("Choose an institution in the area you look in."),
             "required": _("Choose the institution the child is referred to."),
