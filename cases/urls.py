@@ -42,6 +42,11 @@ urlpatterns = [
     path("handed-over/<int:pk>/", handover.HandoverDetailView.as_view(), name="handover_detail"),
     path("<int:pk>/", children.ChildDetailView.as_view(), name="child_detail"),
     path("<int:pk>/edit/", children.ChildEditView.as_view(), name="child_edit"),
+    path(
+        "<int:pk>/edit/regions/",
+        children.ChildRegionSearchView.as_view(),
+        name="child_region_search",
+    ),
     path("<int:pk>/close/", children.ChildCloseView.as_view(), name="child_close"),
     path("<int:pk>/history/", children.ChildHistoryView.as_view(), name="child_history"),
     path("<int:pk>/handover/", handover.HandoverView.as_view(), name="child_handover"),

@@ -15,6 +15,7 @@ from django.views import View
 
 from cases.filters import ChildFilter
 from cases.forms.child import ChildEditForm, CloseForm
+from cases.forms.places import region_search
 from cases.identity import national_id_for
 from cases.models import Child
 from cases.sections import render_context
@@ -155,6 +156,25 @@ class ChildEditView(SubmitOnceMixin, ScopedViewMixin, View):
             messages.success(request, _("The file was saved."))
             return redirect(file_url(child))
         return render(request, self.template_name, {"form": form, "child": child})
+
+
+class ChildRegionSearchView(ScopedViewMixin, View):
+    """htmx: the edit form's household registration picker again, with the regions found by
+    name anywhere; for whoever may edit this file (registering children is not needed)."""
+
+    fetch_model = Child
+    level = Level.MANAGE
+    permission_required = "cases.change_child"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        child = self.object
+        found = region_search(request.GET.get("household_search", "")[:50])
+        initial = ChildEditForm.values_of(child)
+        if found:  # the first one found is chosen, the current one still offered
+            initial["household_region"] = found[0].code
+        form = ChildEditForm(initial=initial, user=signed_in_user(request), child=child)
+        form.offer_found_regions(found)
+        return render(request, "cases/partials/household_region.html", {"form": form})
 
 
 class ChildCloseView(SubmitOnceMixin, ScopedViewMixin, View):

@@ -107,6 +107,25 @@ class TestRegionPicker:
         assert re.search(rf'<option value="{child.residence_region_id}"[^>]*selected', residence)
         assert re.search(rf'<option value="{FAR_VILLAGE}"[^>]*selected', household)
 
+    def test_the_edit_forms_household_search_is_the_files_own(
+        self, login, child_in_scope_of, child_out_of_scope_of
+    ):
+        """On the edit page the search answers for that file (whoever may edit it, registering
+        children or not), keeping its current regions; another area's file answers 404."""
+        child = child_in_scope_of("director_a")
+        client = login("director_a")
+        url = reverse("cases:child_region_search", args=[child.pk])
+        page = client.get(reverse("cases:child_edit", args=[child.pk])).content.decode()
+        assert f'hx-get="{url}"' in page
+        found = client.get(url, {"household_search": "新庄"}).content.decode()
+        assert re.search(rf'<option value="{FAR_VILLAGE}"[^>]*selected[^>]*>[^<]*新庄村', found)
+        assert f'<option value="{child.household_region_id}"' in found
+        other = child_out_of_scope_of("director_a")
+        answer = client.get(
+            reverse("cases:child_region_search", args=[other.pk]), {"household_search": "新庄"}
+        )
+        assert answer.status_code == 404
+
     def test_the_api_still_takes_region_codes(self, login):
         response = login("director_a").post(
             "/api/v1/children/",
