@@ -442,6 +442,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 # the file it writes can be downloaded by its requester for this many hours.
 EXPORT_SYNC_MAX_ROWS = env.get_int("EXPORT_SYNC_MAX_ROWS", 2000, minimum=1)
 EXPORT_TTL_HOURS = env.get_int("EXPORT_TTL_HOURS", 24, minimum=1)
+# A long export's file is kept and sent in pieces of this size (core.models.ExportChunk).
+EXPORT_CHUNK_BYTES = 1024 * 1024
 
 # Dashboards: a region's figures are kept in the cache as a snapshot, served as they are for
 # this many seconds and then refreshed in the background (dashboards/snapshots.py). 0 computes

@@ -271,7 +271,8 @@ class ExportJob(models.Model):
     )
     done = models.PositiveIntegerField(_("rows written"), default=0)
     total = models.PositiveIntegerField(_("rows"), default=0)
-    content = models.BinaryField(_("file"), null=True, blank=True)
+    # The file is kept in pieces (ExportChunk) until it expires; its size while it is kept.
+    file_size = models.PositiveBigIntegerField(_("file size"), null=True, blank=True)
     filename = models.CharField(_("file name"), max_length=200, blank=True)
     error = models.CharField(_("error"), max_length=300, blank=True)
     # Where the export was asked for, for the access log the job writes.
@@ -290,7 +291,7 @@ class ExportJob(models.Model):
             models.Index(
                 fields=["expires_at"],
                 name="exportjob_stored",
-                condition=models.Q(content__isnull=False),
+                condition=models.Q(file_size__isnull=False),
             ),
         ]
 
@@ -302,6 +303,26 @@ class ExportJob(models.Model):
         if not self.total:
             return 0
         return min(100, round(100 * self.done / self.total))
+
+
+class ExportChunk(models.Model):
+    """A piece of an export's file (EXPORT_CHUNK_BYTES): the job writes the file piece by
+    piece and the download sends it so, and neither holds a province's file whole. In the
+    database, not on a disk of one machine: any web worker can send what any worker wrote."""
+
+    job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="chunks")
+    seq = models.PositiveIntegerField(_("piece"))
+    data = models.BinaryField(_("data"))
+
+    class Meta:
+        verbose_name = _("piece of an export file")
+        verbose_name_plural = _("pieces of export files")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "seq"], name="exportchunk_job_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.seq}"
 
 
 class OutboxMessage(models.Model):

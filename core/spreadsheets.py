@@ -17,11 +17,12 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 
 import openpyxl
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -71,14 +72,24 @@ def csv_cell(value: Any) -> Any:
     return f"'{value}" if is_formula_like(value) else value
 
 
-def csv_bytes(rows: Iterable[Sequence[Any]], *, bom: bool = True) -> bytes:
-    """A CSV file of `rows` (the first is usually the header), UTF-8 with a byte-order mark
-    so that Excel opens Chinese text correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+def csv_write(rows: Iterable[Sequence[Any]], out: BinaryIO, *, bom: bool = True) -> None:
+    """A CSV file of `rows` (the first is usually the header) into `out`, row by row, UTF-8
+    with a byte-order mark so that Excel opens Chinese text correctly."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    if bom:
+        text.write("\ufeff")
+    writer = csv.writer(text)
     for row in rows:
         writer.writerow([csv_cell(v) for v in row])
-    return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
+    text.flush()
+    text.detach()  # `out` stays open, the caller's
+
+
+def csv_bytes(rows: Iterable[Sequence[Any]], *, bom: bool = True) -> bytes:
+    """`csv_write` into memory, for a short file."""
+    buffer = io.BytesIO()
+    csv_write(rows, buffer, bom=bom)
+    return buffer.getvalue()
 
 
 @dataclass
@@ -119,8 +130,9 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> 
     return cell
 
 
-def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
-    """An Excel workbook with one worksheet per `Sheet`, streamed row by row."""
+def xlsx_write(sheets: Sequence[Sheet], out: BinaryIO) -> None:
+    """An Excel workbook with one worksheet per `Sheet` into `out`, streamed row by row
+    (openpyxl's write-only mode keeps the rows in a temporary file, not in memory)."""
     workbook = openpyxl.Workbook(write_only=True)
     used: set[str] = set()
     for spec in sheets:
@@ -135,19 +147,39 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
         sheet.append([_xlsx_cell(sheet, v, bold=spec.bold_header) for v in spec.header])
         for row in spec.rows:
             sheet.append([_xlsx_cell(sheet, v) for v in row])
+    workbook.save(out)
+
+
+def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
+    """`xlsx_write` into memory, for a short file."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    xlsx_write(sheets, buffer)
     return buffer.getvalue()
 
 
-def spreadsheet_response(content: bytes, *, filename: str) -> HttpResponse:
-    """A download of a written file; its type follows the file name's extension."""
-    is_csv = filename.lower().endswith(".csv")
-    response = HttpResponse(content, content_type=CSV_CONTENT_TYPE if is_csv else XLSX_CONTENT_TYPE)
+def _download_headers(response: HttpResponseBase, filename: str) -> None:
     response["Content-Disposition"] = (
         content_disposition_header(as_attachment=True, filename=filename) or ""
     )
     response["X-Content-Type-Options"] = "nosniff"
+
+
+def _content_type(filename: str) -> str:
+    return CSV_CONTENT_TYPE if filename.lower().endswith(".csv") else XLSX_CONTENT_TYPE
+
+
+def spreadsheet_response(content: bytes, *, filename: str) -> HttpResponse:
+    """A download of a written file; its type follows the file name's extension."""
+    response = HttpResponse(content, content_type=_content_type(filename))
+    _download_headers(response, filename)
+    return response
+
+
+def spreadsheet_stream(pieces: Iterable[bytes], *, filename: str, size: int) -> HttpResponseBase:
+    """A download of a kept file sent piece by piece as they are read (`size` bytes)."""
+    response = StreamingHttpResponse(pieces, content_type=_content_type(filename))
+    response["Content-Length"] = str(size)
+    _download_headers(response, filename)
     return response
 
 

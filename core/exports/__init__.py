@@ -18,6 +18,8 @@ This package knows no domain model: the scoping and the masking come from the sp
 
 from core.exports.jobs import (
     JobError,
+    export_file_bytes,
+    export_file_pieces,
     export_job_fail,
     export_job_run,
     export_job_scope_q,
@@ -57,6 +59,8 @@ __all__ = [
     "Written",
     "as_querydict",
     "count_rows",
+    "export_file_bytes",
+    "export_file_pieces",
     "export_job_fail",
     "export_job_run",
     "export_job_scope_q",

@@ -3,10 +3,11 @@ the requester alone until they expire."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,7 +21,7 @@ from core.access_log import client_ip
 from core.exports.spec import ExportSpec, count_rows, export_spec, rows_for
 from core.exports.writing import export_record, export_write
 from core.jobs import enqueue
-from core.models import ExportJob
+from core.models import ExportChunk, ExportJob
 
 _LOCK_NAMESPACE = 7302  # pg advisory-lock class for export jobs (imports use 7301)
 
@@ -34,7 +35,7 @@ def export_job_scope_q(user: Any, level: Level = Level.READ) -> Q:
 
 def export_jobs_of(user: Any) -> QuerySet[ExportJob]:
     """The user's own export jobs, newest first (the files left unloaded)."""
-    return ExportJob.objects.filter(export_job_scope_q(user)).defer("content")
+    return ExportJob.objects.filter(export_job_scope_q(user))
 
 
 def export_expiry(now: Any = None) -> Any:
@@ -109,7 +110,6 @@ def export_job_run(*, job_id: int) -> None:
             return
         job = (
             ExportJob.objects.select_related("requester")
-            .defer("content")
             .filter(pk=job_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING])
             .first()
         )
@@ -132,40 +132,83 @@ def export_job_run(*, job_id: int) -> None:
             export_job_fail(job_id=job.pk, error=JobError.INVALID)
             return
         same.update(status=ExportJob.Status.RUNNING, done=0, total=total)
-        written = export_write(
-            spec,
-            user=user,
-            rows=rows,
-            fmt=job.fmt,
-            deidentified=job.deidentified,
-            params=job.params,
-            on_progress=lambda n: same.update(done=min(n, total)),
-        )
-        now = timezone.now()
-        with transaction.atomic():
-            same.update(
-                status=ExportJob.Status.DONE,
-                content=written.content,
-                filename=written.filename,
-                done=written.rows,
-                total=written.rows,
-                finished_at=now,
-                expires_at=export_expiry(now),
-            )
-            export_record(
-                spec=spec,
+        # Into a temporary file, then into the database piece by piece: however many rows,
+        # the worker holds one piece of the file at a time.
+        with tempfile.TemporaryFile(prefix="xinqiao-export-") as out:
+            written = export_write(
+                spec,
                 user=user,
-                written=written,
+                rows=rows,
                 fmt=job.fmt,
                 deidentified=job.deidentified,
-                path=job.path,
-                ip_address=job.ip_address,
-                job_id=job.pk,
+                params=job.params,
+                on_progress=lambda n: same.update(done=min(n, total)),
+                out=out,
             )
+            now = timezone.now()
+            with transaction.atomic():
+                size = _store_file(job.pk, out)
+                same.update(
+                    status=ExportJob.Status.DONE,
+                    file_size=size,
+                    filename=written.filename,
+                    done=written.rows,
+                    total=written.rows,
+                    finished_at=now,
+                    expires_at=export_expiry(now),
+                )
+                export_record(
+                    spec=spec,
+                    user=user,
+                    written=written,
+                    fmt=job.fmt,
+                    deidentified=job.deidentified,
+                    path=job.path,
+                    ip_address=job.ip_address,
+                    job_id=job.pk,
+                )
+
+
+def _store_file(job_id: int, out: BinaryIO) -> int:
+    """The written file into the database in pieces of EXPORT_CHUNK_BYTES (replacing any a
+    failed run left); its size."""
+    ExportChunk.objects.filter(job_id=job_id).delete()
+    out.seek(0)
+    size = seq = 0
+    while piece := out.read(settings.EXPORT_CHUNK_BYTES):
+        ExportChunk.objects.create(job_id=job_id, seq=seq, data=piece)
+        size += len(piece)
+        seq += 1
+    return size
+
+
+def export_file_pieces(job: ExportJob) -> Iterator[bytes]:
+    """A kept file, piece by piece (one query each): a download streams these."""
+    seq = 0
+    while True:
+        piece = (
+            ExportChunk.objects.filter(job_id=job.pk, seq=seq)
+            .values_list("data", flat=True)
+            .first()
+        )
+        if piece is None:
+            return
+        yield bytes(piece)
+        seq += 1
+
+
+def export_file_bytes(job: ExportJob) -> bytes | None:
+    """A kept file whole (None once purged): for tests and short files."""
+    if job.file_size is None:
+        return None
+    return b"".join(export_file_pieces(job))
 
 
 def export_jobs_purge(*, now: Any = None) -> int:
     """Drop the files of expired exports; the rows stay, a record of what was exported."""
-    return ExportJob.objects.filter(
-        expires_at__lte=now or timezone.now(), content__isnull=False
-    ).update(content=None)
+    expired = ExportJob.objects.filter(
+        expires_at__lte=now or timezone.now(), file_size__isnull=False
+    )
+    with transaction.atomic():
+        ExportChunk.objects.filter(job__in=expired).delete()
+        return expired.update(file_size=None)

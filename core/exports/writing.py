@@ -3,10 +3,12 @@ the requester or de-identified; and its record in the access log."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import io
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +18,7 @@ from django.utils import timezone, translation
 from core.access_log import access_record_many
 from core.exports.spec import FORMATS, Column, ExportContext, ExportSpec, as_querydict, iterate_rows
 from core.models import AccessEvent, ExportJob
-from core.spreadsheets import Sheet, csv_bytes, xlsx_bytes
+from core.spreadsheets import Sheet, csv_write, xlsx_write
 
 PROGRESS_EVERY = 200  # rows between two progress updates of a job
 LOG_BATCH = 5000  # access-log events written per query
@@ -24,12 +26,13 @@ LOG_BATCH = 5000  # access-log events written per query
 
 @dataclass(frozen=True)
 class Written:
-    """A written export: the file, its name, how many rows and which children it holds."""
+    """A written export: the file (when written into memory), its name, how many rows and
+    which children it holds."""
 
     content: bytes
     filename: str
     rows: int
-    child_ids: list[int]
+    child_ids: Sequence[int]
 
 
 def export_write(
@@ -41,8 +44,11 @@ def export_write(
     deidentified: bool,
     params: dict[str, list[str]] | None = None,
     on_progress: Callable[[int], object] | None = None,
+    out: BinaryIO | None = None,
 ) -> Written:
-    """Write `rows` as an XLSX or CSV file, in the site's language, masked for `user`."""
+    """Write `rows` as an XLSX or CSV file, in the site's language, masked for `user`: into
+    `out` (a long export's temporary file: memory stays flat however many rows), or into
+    memory, returned as `content`."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     with translation.override(settings.LANGUAGE_CODE):
@@ -54,7 +60,7 @@ def export_write(
         )
         columns = [c for c in spec.columns if not c.left_out(deidentified=deidentified)]
         header = [str(c.header) for c in columns]
-        child_ids: list[int] = []
+        child_ids = array("q")  # 8 bytes a child, not a Python int each
         written = 0
 
         def cell(column: Column, row: Any) -> Any:
@@ -73,10 +79,11 @@ def export_write(
                 if on_progress is not None and written % PROGRESS_EVERY == 0:
                     on_progress(written)
 
+        target = out if out is not None else io.BytesIO()
         if fmt == ExportJob.Format.CSV:
-            content = csv_bytes(chain([header], data()))
+            csv_write(chain([header], data()), target)
         else:
-            content = xlsx_bytes(
+            xlsx_write(
                 [
                     Sheet(
                         title=str(spec.title),
@@ -86,8 +93,10 @@ def export_write(
                         text_columns=[i for i, c in enumerate(columns) if c.text],
                         freeze_header=True,
                     )
-                ]
+                ],
+                target,
             )
+        content = target.getvalue() if out is None and isinstance(target, io.BytesIO) else b""
     filename = f"{spec.filename}-{timezone.localdate():%Y%m%d}.{fmt}"
     return Written(content=content, filename=filename, rows=written, child_ids=child_ids)
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
@@ -25,6 +26,7 @@ from core.access_log import access_record_many
 from core.exports import (
     FORMATS,
     count_rows,
+    export_file_pieces,
     export_job_start,
     export_now,
     export_params,
@@ -32,7 +34,7 @@ from core.exports import (
     rows_for,
 )
 from core.models import AccessEvent, ExportJob
-from core.spreadsheets import spreadsheet_response
+from core.spreadsheets import spreadsheet_response, spreadsheet_stream
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
 
@@ -139,7 +141,7 @@ class ExportJobView(ScopedViewMixin, View):
     fetch_model = ExportJob
 
     def get_fetch_queryset(self) -> QuerySet[ExportJob]:
-        return ExportJob.objects.defer("content")
+        return ExportJob.objects.all()
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         job: ExportJob = self.object
@@ -159,11 +161,11 @@ class ExportJobDownloadView(ScopedViewMixin, View):
 
     fetch_model = ExportJob
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         job: ExportJob = self.object
         if job.status != ExportJob.Status.DONE:
             raise Http404
-        if job.expires_at <= timezone.now() or job.content is None:
+        if job.expires_at <= timezone.now() or job.file_size is None:
             return render(
                 request,
                 "institutions/export_expired.html",
@@ -178,7 +180,10 @@ class ExportJobDownloadView(ScopedViewMixin, View):
             request=request,
             detail={"export": job.kind, "export_job": job.pk, "downloaded": True},
         )
-        return spreadsheet_response(bytes(job.content), filename=job.filename)
+        # Sent piece by piece: a web worker never holds a province's file whole.
+        return spreadsheet_stream(
+            export_file_pieces(job), filename=job.filename, size=job.file_size
+        )
 
 
 def _spec_or_none(kind: str) -> Any:
