@@ -74,6 +74,16 @@ def _first_visit_task(page):
     return row, child
 
 
+def _visit_kept_offline(page):
+    """The network gone, the first visit of the work list saved on the phone: its child."""
+    row, child = _first_visit_task(page)
+    page.context.set_offline(True)
+    row.get_by_role("link", name="记录走访").click()
+    page.get_by_test_id("save-visit-top").click()
+    page.get_by_test_id("visit-kept").wait_for()
+    return child
+
+
 def test_a_visit_logged_offline_waits_on_the_phone_and_is_sent_once(field_phone):
     page = field_phone
     context = page.context
@@ -114,11 +124,7 @@ def test_a_visit_logged_offline_waits_on_the_phone_and_is_sent_once(field_phone)
 def test_a_visit_for_a_file_closed_meanwhile_is_kept_and_the_director_told(field_phone):
     page = field_phone
     context = page.context
-    row, child = _first_visit_task(page)
-    context.set_offline(True)
-    row.get_by_role("link", name="记录走访").click()
-    page.get_by_test_id("save-visit-top").click()
-    page.get_by_test_id("visit-kept").wait_for()
+    child = _visit_kept_offline(page)
     child_close(
         child=child, reason="测试：迁出", expected_version=child.version, by=user("director_a")
     )
@@ -148,12 +154,7 @@ def test_signing_out_with_visits_waiting_asks_first(field_phone):
     """A visit not yet sent is not erased without the director's say: cancelling keeps her signed
     in with the visit still waiting."""
     page = field_phone
-    context = page.context
-    row, _child = _first_visit_task(page)
-    context.set_offline(True)
-    row.get_by_role("link", name="记录走访").click()
-    page.get_by_test_id("save-visit-top").click()
-    page.get_by_test_id("visit-kept").wait_for()
+    _visit_kept_offline(page)
     page.goto("/")
     page.get_by_test_id("offline-queue").wait_for()
     questions = []
