@@ -34,7 +34,7 @@ def export_job_scope_q(user: Any, level: Level = Level.READ) -> Q:
 
 
 def export_jobs_of(user: Any) -> QuerySet[ExportJob]:
-    """The user's own export jobs, newest first (the files left unloaded)."""
+    """The user's own export jobs, newest first (their files stay in the database)."""
     return ExportJob.objects.filter(export_job_scope_q(user))
 
 
