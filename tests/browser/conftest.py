@@ -58,13 +58,21 @@ def browser():
 
 @pytest.fixture
 def phone(browser, live_server, demo_world):
-    """A fresh browser context the size of a phone (375 × 812), pointed at the live server."""
+    """A fresh browser context the size of a phone (375 × 812), pointed at the live server.
+
+    Service workers are blocked (Playwright's advice for predictable tests): the home page's
+    worker installs in the background, fetching pages while the test runs, and takes control of
+    the open page part-way through, so whether a request a test fails on purpose with
+    ``page.route`` reaches the route depended on timing (a CI run saw an htmx search succeed that
+    the route should have aborted). The offline tests open their own context with workers allowed
+    (test_offline.py)."""
     context = browser.new_context(
         viewport={"width": 375, "height": 812},
         base_url=live_server.url,
         locale="zh-CN",
         is_mobile=True,
         has_touch=True,
+        service_workers="block",
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
