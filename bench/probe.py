@@ -175,14 +175,26 @@ def role_targets(username: str) -> RoleTargets:
 
 
 def export_target(roles: dict[str, str]) -> ExportTarget | None:
-    """The export: the widest role that may export, on the smallest region holding at least
-    EXPORT_ROWS of its children (the whole scope when it holds fewer)."""
+    """The export: the widest role that may export, filtered down to about EXPORT_ROWS of its
+    children: the smallest region (city, county or township) holding at least that many, then,
+    when a narrower filter of it (sex, age band, or both) comes nearer, that filter. The rows are
+    counted with the export's own filters (`cases.exports.children_rows`)."""
+    import math
+
     from django.db.models import Count
     from django.db.models.functions import Substr
+    from django.http import QueryDict
 
-    from cases.exports import may_export_children
+    from cases.exports import children_rows, may_export_children
+    from cases.models import Child
+    from cases.selectors.demographics import AGE_BANDS
     from cases.selectors.scope import children_visible_to
     from institutions.models import User
+
+    def rows_of(user: User, query: dict[str, str]) -> int:
+        params = QueryDict(mutable=True)
+        params.update(query)
+        return children_rows(user, params).count()
 
     for role in EXPORT_ROLES:
         if role not in roles:
@@ -203,10 +215,27 @@ def export_target(roles: dict[str, str]) -> ExportTarget | None:
                 if best is None or row["n"] < best[0]:
                     best = (row["n"], row["code"])
         query = {"fmt": EXPORT_FORMAT}
+        rows = visible.count()
         if best is not None:
             query["region"] = best[1]
+            rows = best[0]
+            narrower = [
+                {**query, **extra}
+                for extra in (
+                    *({"sex": sex} for sex in Child.Sex.values),
+                    *({"age": band.key} for band in AGE_BANDS),
+                    *(
+                        {"sex": sex, "age": band.key}
+                        for sex in Child.Sex.values
+                        for band in AGE_BANDS
+                    ),
+                )
+            ]
+            for candidate in narrower:
+                n = rows_of(user, candidate)
+                if n and abs(math.log(n / EXPORT_ROWS)) < abs(math.log(rows / EXPORT_ROWS)):
+                    query, rows = candidate, n
         url = "/children/export/?" + urlencode(query)
-        rows = best[0] if best else visible.count()
         return ExportTarget(role=role, url=url, region=query.get("region", ""), rows=rows)
     return None
 

@@ -39,13 +39,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from http.client import HTTPConnection
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -639,20 +638,16 @@ def measure_roles(
     return measurements, browsers
 
 
-def local_today() -> date:
-    """Today where the jobs run (the app's TIME_ZONE, config/settings.py)."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
 JOB_LINE = re.compile(r"^(?P<name>[\w.]+): .* \((?P<seconds>[\d.]+) s\)$")
 
 
-def run_scheduled_jobs(env: dict[str, str], today: date | None = None) -> dict[str, Any]:
-    """Every scheduled job once (`manage.py run_scheduled_jobs`), as on `today`: the seconds in
-    all and per job."""
-    args = [PYTHON, "manage.py", "run_scheduled_jobs"]
-    if today is not None:
-        args.append(f"--today={today.isoformat()}")
+AS_ON = re.compile(r"^as on (?P<day>\d{4}-\d{2}-\d{2})$")
+
+
+def run_scheduled_jobs(env: dict[str, str], days_ahead: int = 0) -> dict[str, Any]:
+    """Every scheduled job once (`manage.py run_scheduled_jobs`), as on the day `days_ahead`
+    after today in the app's time zone: the seconds in all and per job."""
+    args = [PYTHON, "manage.py", "run_scheduled_jobs", f"--days-ahead={days_ahead}"]
     started = time.perf_counter()
     result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
@@ -667,7 +662,7 @@ def run_scheduled_jobs(env: dict[str, str], today: date | None = None) -> dict[s
     return {
         "seconds": round(seconds, 2),
         "ok": result.returncode == 0,
-        "today": (today or local_today()).isoformat(),
+        "today": next((m["day"] for m in map(AS_ON.match, lines) if m is not None), None),
         "jobs": per_job,
         "output": lines,
     }
@@ -821,7 +816,7 @@ def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
                 # A day's work: every job once, as on the next day (tasks fall due, reminders and
                 # escalations go out, plans move for the day's changes).
                 say("running all scheduled jobs once, as on the next day")
-                result.scheduled_jobs = run_scheduled_jobs(env, local_today() + timedelta(days=1))
+                result.scheduled_jobs = run_scheduled_jobs(env, days_ahead=1)
                 if not args.no_load:
                     plan = load_plan(port, probe, browsers)
                     result.load = run_load(

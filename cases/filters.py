@@ -17,6 +17,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +27,7 @@ from cases.models import Category, Child, RiskLevel
 from cases.selectors.children import needs_care_plan_q, search_q
 from cases.selectors.demographics import AGE_BAND_BY_KEY, AGE_BANDS, age_band_q
 from core.models import AccessEvent
-from core.widgets import LongSelect
+from core.widgets import SearchSelect
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import Institution, User, validate_region_code
 
@@ -96,10 +97,20 @@ class ChildFilter(django_filters.FilterSet):
         widget=forms.CheckboxInput,
     )
     school = django_filters.ModelChoiceFilter(
-        label=_("School"), queryset=Institution.objects.none(), widget=LongSelect
+        label=_("School"),
+        queryset=Institution.objects.none(),
+        widget=SearchSelect(
+            search_url=reverse_lazy("cases:child_filter_options", args=["school"]),
+            search_label=_("Find a school by name"),
+        ),
     )
     residential_institution = django_filters.ModelChoiceFilter(
-        label=_("Residential institution"), queryset=Institution.objects.none(), widget=LongSelect
+        label=_("Residential institution"),
+        queryset=Institution.objects.none(),
+        widget=SearchSelect(
+            search_url=reverse_lazy("cases:child_filter_options", args=["residential_institution"]),
+            search_label=_("Find an institution by name"),
+        ),
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"),

@@ -31,6 +31,11 @@ urlpatterns = [
     path("", children.ChildListView.as_view(), name="child_list"),
     # The list's export: the same query string, with fmt=xlsx|csv (and deidentified=1).
     path("export/", ExportView.as_view(export_kind="children"), name="child_export"),
+    path(
+        "filter-options/<slug:field>/",
+        children.ChildFilterOptionsView.as_view(),
+        name="child_filter_options",
+    ),
     path("new/", registration.ChildCreateView.as_view(), name="child_create"),
     path("new/duplicates/", registration.DuplicateCheckView.as_view(), name="child_duplicates"),
     path("new/regions/", registration.RegionSearchView.as_view(), name="region_search"),

@@ -35,6 +35,7 @@ SHELL_FILES = (
     "vendor/bootstrap/bootstrap.bundle.min.js",
     "vendor/htmx/htmx.min.js",
     "js/htmx-errors.js",
+    "js/option-search.js",
     "js/offline.js",
 )
 # A request with this header is a visit sent from the phone's queue: it is answered in JSON.

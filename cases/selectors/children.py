@@ -62,7 +62,10 @@ def search_q(text: str) -> Q:
     if len(compact) == 18 and compact[:17].isdigit():
         return Q(national_id_hash=national_id_hash(compact))
     in_name = DataContains(name_grams(F("name")), name_search_grams(text))
-    q = Q(in_name, name__icontains=text) | Q(record_number__iexact=text)
+    # The LIKE first: where PostgreSQL checks the arms row by row (a clinician's few thousand
+    # children, found by id), the cheap test rules out most rows before the characters of each
+    # name are computed (18.8 ms → 6 ms for 2,113 children); an index path uses either arm.
+    q = (Q(name__icontains=text) & Q(in_name)) | Q(record_number__iexact=text)
     key = name_key(text)
     if key and len(key) >= 2:
         q |= Q(name_pinyin__startswith=key)

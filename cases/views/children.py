@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -64,6 +64,27 @@ class ChildListView(ScopedViewMixin, View):
             rows_target="child-rows",
             context={"filter": filterset, "children": listed["rows"], **listed},
         )
+
+
+class ChildFilterOptionsView(ScopedViewMixin, View):
+    """htmx: a select of the list's filters again, holding the options whose name holds what
+    was typed in its search box (core.widgets.SearchSelect), from the filter's own scoped
+    queryset; the chosen option stays offered."""
+
+    scope_selector = children_visible_to
+    permission_required = "cases.view_child"
+    FIELDS = ("school", "residential_institution")
+
+    def get(self, request: HttpRequest, field: str) -> HttpResponse:
+        if field not in self.FIELDS:
+            raise Http404
+        user = signed_in_user(request)
+        filterset = ChildFilter(request.GET, queryset=Child.objects.none(), user=user)
+        bound = filterset.form[field]
+        widget = bound.field.widget
+        widget.search = request.GET.get(f"{field}_search", "")[:50].strip()
+        widget.select_only = True
+        return HttpResponse(str(bound))
 
 
 class ChildDetailView(ScopedViewMixin, View):

@@ -6,6 +6,8 @@
   "use strict";
   var body = document.body;
   var user = body.dataset.user;
+  var PAGES = "xq-pages";  // the cache of the pages kept on the phone
+  var DB = "xinqiao-offline";  // the IndexedDB database of the visits waiting to be sent
   if (!user) {
     // Signed out: the pages kept for the last user go. After signing out on purpose (the
     // sign-out form leaves this mark), everything this site kept on the phone goes: the cached
@@ -14,7 +16,7 @@
     var signedOut = localStorage.getItem("xq-signed-out");
     localStorage.removeItem("xq-kept");
     if (!("caches" in window)) { return; }
-    if (!signedOut) { caches.delete("xq-pages"); return; }
+    if (!signedOut) { caches.delete(PAGES); return; }
     // Once the page and its files have loaded (the worker still answering for this page keeps
     // no more copies then): the worker first, then what it kept, then the queue.
     var wipe = function () {
@@ -29,7 +31,7 @@
         });
       }).then(function () {
         return "indexedDB" in window && new Promise(function (resolve) {
-          var request = indexedDB.deleteDatabase("xinqiao-offline");
+          var request = indexedDB.deleteDatabase(DB);
           request.onsuccess = request.onerror = request.onblocked = resolve;
         });
       }).then(function () {
@@ -46,8 +48,6 @@
   if (!("serviceWorker" in navigator) || !("indexedDB" in window)) { return; }
   var texts = document.getElementById("offline-texts");
   var say = texts ? texts.dataset : {};
-  var PAGES = "xq-pages";
-  var DB = "xinqiao-offline";
   var STORE = "visits";
   // A form kept on the phone is fetched again after this long (each fetch is a logged read).
   var REFRESH_MS = 12 * 3600 * 1000;

@@ -82,3 +82,34 @@ def test_filter_chips_fit_a_phone_and_update_the_list_in_place(phone):
     assert page.get_by_test_id("active-filter").count() == 3
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(page, "children-filters-375")
+
+
+def test_a_school_among_many_is_found_by_name_and_filters_the_list(phone):
+    """Past thirty schools the filter's select is searched, not listed (core.widgets.SearchSelect):
+    typing part of the name offers the schools found, choosing one filters the list."""
+    from institutions.models import Institution
+    from tests.factories import child_in_scope_of
+    from tests.factories.institutions import InstitutionFactory
+
+    schools = [
+        InstitutionFactory(name=f"检索{i:02d}小学（演示）", kind=Institution.Kind.SCHOOL)
+        for i in range(31)
+    ]
+    pupil = child_in_scope_of("director_a")
+    Child.objects.filter(pk=pupil.pk).update(school=schools[7])
+    page = phone
+    sign_in(page, "director_a", DEMO_PASSWORD)
+    page.wait_for_url("**/")
+    page.goto("/children/")
+    page.get_by_test_id("filters").locator("summary").click()
+    select = page.locator("#id_school")
+    assert select.locator("option").count() == 1  # only "any": the schools are searched
+    page.locator("#id_school_search").fill("检索07")
+    page.locator(f'#id_school option[value="{schools[7].pk}"]').wait_for(state="attached")
+    assert "school_search" not in page.url  # searching the options did not reload the list
+    page.locator("#id_school").select_option(str(schools[7].pk))
+    page.wait_for_url(f"**school={schools[7].pk}**")
+    page.locator('[data-testid="active-filter"][data-filter="school"]').wait_for()
+    assert shown_children(page) == {f"/children/{pupil.pk}/"}
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "children-filter-school-search")

@@ -115,9 +115,38 @@ def test_every_page_of_the_list_shows_the_lists_own_order(login):
     assert shown == expected
 
 
+def test_a_list_offers_a_bounded_number_of_pages_and_says_so_on_the_last():
+    """However long the list, it offers `max_pages` pages (a deep page's cost grows with its
+    depth); a page number past them shows the last offered page, which asks to narrow."""
+    from django.template.loader import render_to_string
+
+    from cases.selectors.children import child_list
+    from core.pagination import CappedPaginator
+    from tests.demo import user
+
+    rows = child_list(user=user("county_civil"))
+    paginator = CappedPaginator(rows, 10, max_pages=3)
+    assert rows.count() > 30
+    assert paginator.num_pages == 3
+    assert paginator.is_truncated
+    last = paginator.get_page(50)
+    assert last.number == 3 and not last.has_next()
+    assert [c.pk for c in last] == list(rows.values_list("pk", flat=True)[20:30])
+    note = render_to_string("partials/pages_truncated.html", {"page_obj": last})
+    assert "3" in note and 'data-testid="pages-truncated"' in note
+    assert not render_to_string(
+        "partials/pages_truncated.html", {"page_obj": paginator.get_page(2)}
+    ).strip()
+    whole = CappedPaginator(rows, 10, max_pages=1000)
+    assert not whole.is_truncated
+    assert not render_to_string(
+        "partials/pages_truncated.html", {"page_obj": whole.get_page(whole.num_pages)}
+    ).strip()
+
+
 def test_the_child_list_uses_its_index_for_the_order_and_the_scope():
     """The list's ids come from one index-only walk (child_list_order carries the scope's
-    columns), so a deep page of a county costs about as much as the first."""
+    columns) that filters on the scope in the index itself."""
     from cases.selectors.children import child_list
     from tests.demo import user
 

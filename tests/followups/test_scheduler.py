@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import difflib
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -87,6 +88,15 @@ def test_after_a_month_down_the_missed_tasks_come_with_their_real_dates_and_one_
         .count()
         == 1
     )
+
+
+def test_days_ahead_runs_the_jobs_as_on_that_day_in_the_apps_time_zone():
+    out = StringIO()
+    call_command("run_scheduled_jobs", days_ahead=1, only=["followups.plan_tasks"], stdout=out)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert out.getvalue().splitlines()[0] == f"as on {tomorrow.isoformat()}"
+    with pytest.raises(CommandError, match="not both"):
+        call_command("run_scheduled_jobs", days_ahead=1, today=tomorrow.isoformat())
 
 
 def test_a_home_visit_closes_its_task_and_plans_the_next():
