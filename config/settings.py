@@ -444,6 +444,9 @@ EXPORT_SYNC_MAX_ROWS = env.get_int("EXPORT_SYNC_MAX_ROWS", 2000, minimum=1)
 EXPORT_TTL_HOURS = env.get_int("EXPORT_TTL_HOURS", 24, minimum=1)
 # A long export's file is kept and sent in pieces of this size (core.models.ExportChunk).
 EXPORT_CHUNK_BYTES = 1024 * 1024
+# The bell counts unread notifications of this many days (core.notifications.unread_badge_count):
+# a bounded count prunes the monthly partitions when planned, whatever the table's age.
+NOTIFICATION_BADGE_DAYS = env.get_int("NOTIFICATION_BADGE_DAYS", 90, minimum=1)
 
 # Dashboards: a region's figures are kept in the cache as a snapshot, served as they are for
 # this many seconds and then refreshed in the background (dashboards/snapshots.py). 0 computes

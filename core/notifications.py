@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -166,6 +168,20 @@ def notify_each(
                 )
     Delivery.objects.bulk_create(deliveries)
     return rows
+
+
+def unread_badge_count(user: Any) -> int:
+    """The bell's number: the user's unread notifications of the last NOTIFICATION_BADGE_DAYS.
+
+    Every page shows it, and notifications are partitioned by month: counted without a lower
+    bound on `created_at`, PostgreSQL plans the count over every month the table ever had (53
+    partitions of a generated province: 0.76 ms a page, growing every month); with the bound it
+    prunes to the last few months when planning. Older unread notifications stay on the
+    notifications page."""
+    since = timezone.now() - timedelta(days=settings.NOTIFICATION_BADGE_DAYS)
+    return Notification.objects.filter(
+        recipient=user, read_at__isnull=True, created_at__gte=since
+    ).count()
 
 
 @transaction.atomic

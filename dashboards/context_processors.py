@@ -8,8 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from core.models import Notification
 from core.navigation import menu_entries
+from core.notifications import unread_badge_count
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             for entry in menu_entries()
             if entry.visible(user)
         ]
-        unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        unread = unread_badge_count(user)
     return {
         "nav_items": items,
         "unread_notifications": unread,

@@ -119,9 +119,15 @@ def test_the_report_the_scheduled_jobs_and_the_load(figures):
     load = size["load"]
     assert load["requests"] > 0 and load["errors"] == 0, load["failures"]
     assert load["requests_per_second"] > 0 and load["p95_ms"] > 0
-    assert len(load["worker_peak_rss_mb"]) == 2
+    assert len(load["worker_peak_rss_mb"]) == 3  # the workers of docker-compose.yml
     assert "| child list `/children/` |" in report and "2,000 children" in report
     # Each supervisor's dashboard snapshot was computed (as the background job does) before the
     # pages were timed, so the dashboard measured is the figures, not "being prepared".
     assert set(size["dashboard_snapshot_seconds"]) == {"township", "county", "city", "province"}
     assert "Dashboard snapshots computed" in report
+    # The export's memory was watched in the worker that wrote the file (only the ~10,000-row
+    # export at this size: the province holds no 100,000 children).
+    (export,) = size["export_memory"]
+    assert export["status"] == 200 and export["rows"] == SIZE
+    assert 0 < export["worker_before_mb"] <= export["worker_peak_mb"]
+    assert f"Export of {SIZE:,} rows" in report and "at its peak" in report

@@ -219,6 +219,44 @@ def test_the_unread_count_is_outside_the_folded_menu_on_a_phone(login):
     assert 'data-testid="unread-badge"' not in client.get("/").content.decode()
 
 
+def test_the_badge_counts_recent_unread_and_its_count_skips_old_months(login):
+    """The bell counts the unread of the last NOTIFICATION_BADGE_DAYS: planned over those months'
+    partitions only, however many months the table holds; an older unread one stays listed."""
+    from datetime import timedelta
+
+    from core.notifications import unread_badge_count
+    from core.partitions import ensure_monthly_partitions
+
+    mentor = user("mentor")
+    Notification.objects.filter(recipient=mentor).update(read_at=timezone.now())
+    old_day = timezone.now() - timedelta(days=settings.NOTIFICATION_BADGE_DAYS + 40)
+    ensure_monthly_partitions(since=old_day.date())
+    Notification.objects.create(recipient=mentor, kind="tasks_due", params={"overdue": 1})
+    with connection.cursor() as cursor:  # sent long ago (created_at is set on insert)
+        cursor.execute(
+            "INSERT INTO followups_notification (kind, params, text, link, created_at, "
+            "recipient_id) VALUES ('tasks_due', '{\"overdue\": 2}', '', '', %s, %s)",
+            [old_day, mentor.pk],
+        )
+    assert unread_badge_count(mentor) == 1
+    html = login("mentor").get("/").content.decode()
+    assert re.search(r'data-testid="unread-badge">1<', html)
+    listing = login("mentor").get(reverse("followups:notifications")).content.decode()
+    # Both unread ones are listed (in bold), the old one too.
+    assert listing.count('fw-semibold" type="submit" data-testid="notification"') == 2
+
+    with CaptureQueriesContext(connection) as seen:
+        unread_badge_count(mentor)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + seen.captured_queries[0]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    old_partition = f"followups_notification_p{old_day:%Y_%m}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [old_partition])
+        assert cursor.fetchone()[0] is not None  # the month exists, and the count skips it
+    assert old_partition not in plan, plan
+
+
 def test_each_user_chooses_how_they_are_told(login):
     someone = UserFactory(role=Role.SOCIAL_WORKER)
     assert not NotificationPreference.objects.filter(user=someone).exists()
