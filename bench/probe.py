@@ -178,12 +178,10 @@ def role_targets(username: str) -> RoleTargets:
 
 
 def export_target(roles: dict[str, str], wanted: int = EXPORT_ROWS) -> ExportTarget | None:
-    """The export: the widest role that may export, filtered down to about `wanted` of its
-    children: the smallest region (city, county or township) holding at least that many, then,
-    when a narrower filter of it (sex, age band, or both) comes nearer, that filter. The rows are
-    counted with the export's own filters (`cases.exports.children_rows`)."""
-    import math
-
+    """The export: the widest role that may export, filtered down to at least `wanted` of its
+    children and as few more as can be: the smallest region (city, county or township) holding
+    that many, then the narrowest filter of it (sex, age band, or both) still holding that many.
+    The rows are counted with the export's own filters (`cases.exports.children_rows`)."""
     from django.db.models import Count
     from django.db.models.functions import Substr
     from django.http import QueryDict
@@ -237,7 +235,7 @@ def export_target(roles: dict[str, str], wanted: int = EXPORT_ROWS) -> ExportTar
             ]
             for candidate in narrower:
                 n = rows_of(user, candidate)
-                if n and abs(math.log(n / target)) < abs(math.log(rows / target)):
+                if target <= n < rows:  # the fewest rows that are still at least `target`
                     query, rows = candidate, n
         url = "/children/export/?" + urlencode(query)
         return ExportTarget(role=role, url=url, region=query.get("region", ""), rows=rows)

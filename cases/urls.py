@@ -69,6 +69,11 @@ urlpatterns = [
         name="consent_withdraw",
     ),
     path("<int:pk>/team/new/", care.CareTeamAddView.as_view(), name="care_team_add"),
+    path(
+        "<int:pk>/team/colleagues/",
+        care.CareTeamColleaguesView.as_view(),
+        name="care_team_colleagues",
+    ),
     path("team/<int:pk>/remove/", care.CareTeamRemoveView.as_view(), name="care_team_remove"),
     path("<int:pk>/plans/new/", care.CarePlanAddView.as_view(), name="care_plan_add"),
     path("plans/<int:pk>/review/", care.CarePlanReviewView.as_view(), name="care_plan_review"),

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 
 class LongSelect(forms.Select):
@@ -36,10 +37,12 @@ class SearchSelect(LongSelect):
         *,
         search_url: Any = "",
         search_label: Any = "",
+        search_fields: tuple[str, ...] = ("name",),
         offer_all: int = 30,
     ) -> None:
         super().__init__(attrs)
         self.search_url = search_url
+        self.search_fields = search_fields
         self.search_label = search_label
         self.offer_all = offer_all
         self.search: str | None = None  # set by the search view: what was typed
@@ -50,21 +53,29 @@ class SearchSelect(LongSelect):
         queryset = getattr(iterator, "queryset", None)
         if queryset is None or not self.search_url:
             return super().get_context(name, value, attrs)
+        # The options' values: the primary key, or the field's to_field_name (a user name).
+        key = iterator.field.to_field_name or "pk"
         given = value if isinstance(value, list | tuple) else [value]
-        chosen = [str(v) for v in given if v is not None and str(v).isdigit()]
+        chosen = [str(v)[:150] for v in given if v not in (None, "")]
+        if key == "pk":
+            chosen = [v for v in chosen if v.isdigit()]
+        the_chosen = queryset.filter(**{f"{key}__in": chosen}) if chosen else queryset.none()
         more = False
         if self.search is None:
             rows = list(queryset[: self.offer_all + 1])
             searching = len(rows) > self.offer_all
             if searching:
-                rows = list(queryset.filter(pk__in=chosen)) if chosen else []
+                rows = list(the_chosen) if chosen else []
         else:
             searching = True
-            rows = list(queryset.filter(name__icontains=self.search)[: self.found_limit + 1])
+            matching = Q()
+            for searched in self.search_fields:
+                matching |= Q(**{f"{searched}__icontains": self.search})
+            rows = list(queryset.filter(matching)[: self.found_limit + 1])
             more = len(rows) > self.found_limit
             rows = rows[: self.found_limit]
-            if chosen and not any(str(row.pk) in chosen for row in rows):
-                rows = [*queryset.filter(pk__in=chosen), *rows]
+            if chosen and not any(str(getattr(row, key)) in chosen for row in rows):
+                rows = [*the_chosen, *rows]
         widget = copy.copy(self)
         empty = [("", iterator.field.empty_label)] if iterator.field.empty_label is not None else []
         widget.choices = [*empty, *(iterator.choice(row) for row in rows)]

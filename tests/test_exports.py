@@ -254,6 +254,26 @@ def test_the_export_runs_a_fixed_number_of_queries_whatever_the_number_of_rows(l
 # --- The other lists --------------------------------------------------------------------------
 
 
+def test_an_export_reads_its_rows_planned_for_the_whole_result():
+    """Through the server-side cursor, PostgreSQL is told the export reads every row (it plans
+    a cursor for its first tenth otherwise, and walked a province's list index for one county);
+    the setting is back to its default afterwards."""
+    from core.exports.spec import iterate_rows
+
+    def fraction() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW cursor_tuple_fraction")
+            return cursor.fetchone()[0]
+
+    assert fraction() == "0.1"
+    seen = []
+    for child in iterate_rows(Child.objects.order_by("pk"), 50):
+        seen.append((child.pk, fraction()))
+    assert len(seen) == Child.objects.count() > 50
+    assert {value for _pk, value in seen} == {"1"}
+    assert fraction() == "0.1"
+
+
 def test_visits_export_by_date_and_kind_with_confidential_notes_masked(login):
     child = children_here(1)[0]
     author = user("county_civil")

@@ -7,12 +7,14 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import CarePlan, CarePlanReview, CareTeamMember, Child
 from cases.selectors.staff import care_team_candidates
 from core.inputs import DateBounds, person_name
+from core.widgets import SearchSelect
 from institutions.forms import BootstrapFormMixin, DateInput
 from institutions.models import User
 
@@ -54,6 +56,16 @@ class CareTeamForm(BootstrapFormMixin, forms.Form):
         field = self.fields["username"]
         assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 (declared above)
         field.queryset = care_team_candidates(child=child)
+        # A county's schools, homes and agencies can hold hundreds of colleagues: past thirty
+        # they are found by name (core.widgets.SearchSelect), not all listed.
+        field.widget = SearchSelect(
+            attrs=field.widget.attrs,
+            search_url=reverse("cases:care_team_colleagues", args=[child.pk]),
+            search_label=_("Find a colleague by name"),
+            search_fields=("display_name", "username"),
+        )
+        field.widget.choices = field.choices
+        field.widget.is_required = field.required
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from cases.forms.care import CarePlanForm, CarePlanReviewForm, CareTeamForm
-from cases.models import CarePlan, CareTeamMember
+from cases.models import CarePlan, CareTeamMember, Child
 from cases.services.care import (
     care_plan_create,
     care_plan_review,
@@ -47,6 +47,23 @@ class CareTeamAddView(ObjectFormView):
             user=data.get("user"),
             peer_name=data.get("peer_name", "").strip(),
         )
+
+
+class CareTeamColleaguesView(ScopedViewMixin, View):
+    """htmx: the care-team form's colleague select again, holding the colleagues whose name
+    holds what was typed (core.widgets.SearchSelect); for whoever may add to this team."""
+
+    fetch_model = Child
+    level = Level.MANAGE
+    permission_required = "cases.manage_care"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        form = CareTeamForm(request.GET, child=self.object)
+        bound = form["username"]
+        widget = bound.field.widget
+        widget.search = request.GET.get("username_search", "")[:50].strip()
+        widget.select_only = True
+        return HttpResponse(str(bound))
 
 
 class CareTeamRemoveView(ScopedViewMixin, View):

@@ -4,10 +4,12 @@ from their `ready()`, and the list's filters as the query string carries them.""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db import DatabaseError, connections
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext
@@ -124,5 +126,20 @@ def count_rows(rows: Any) -> int:
 
 def iterate_rows(rows: Any, chunk_size: int) -> Iterator[Any]:
     if isinstance(rows, QuerySet):
-        return rows.iterator(chunk_size=chunk_size)
+        return _read_to_the_end(rows, chunk_size)
     return iter(rows)
+
+
+def _read_to_the_end(rows: QuerySet[Any], chunk_size: int) -> Iterator[Any]:
+    """The rows through a server-side cursor, PostgreSQL told that all of them will be read
+    (cursor_tuple_fraction = 1): it otherwise plans a cursor for its first tenth, and walked the
+    children list's order index through a whole province to export one county's 7,557 children
+    (3.2 s, against 0.8 s planned for the whole result)."""
+    connection = connections[rows.db]
+    with connection.cursor() as cursor:
+        cursor.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        yield from rows.iterator(chunk_size=chunk_size)
+    finally:
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET cursor_tuple_fraction")

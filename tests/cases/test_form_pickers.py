@@ -162,6 +162,33 @@ class TestColleaguePicker:
         client.post(url, {"team_role": "mentor", "username": "mentor"})
         assert child.care_team.get().user.username == "mentor"
 
+    def test_past_thirty_colleagues_they_are_found_by_name(self, login, child_in_scope_of):
+        """A county's teachers and staff are not all written into the form: the select holds
+        the chosen one, its search box finds the others by name among those who may join."""
+        child = child_in_scope_of("director_a")
+        for i in range(31):
+            UserFactory(role=Role.MENTOR_TEACHER, display_name=f"演示·导师{i:02d}")
+        client = login("director_a")
+        page = client.get(reverse("cases:care_team_add", args=[child.pk])).content.decode()
+        assert "data-option-search" in page
+        assert re.findall(r'<option value="([^"]*)"', options_of(page, "id_username")) == [""]
+        url = reverse("cases:care_team_colleagues", args=[child.pk])
+        found = client.get(url, {"username_search": "导师0", "username": "mentor"})
+        html = found.content.decode()
+        assert html.startswith('<select name="username"')
+        names = re.findall(r">(演示·[^<]+)</option>", html)
+        assert sorted(names) == sorted(["演示·成长导师", *(f"演示·导师0{i}" for i in range(10))])
+        assert '<option value="mentor" selected>' in html  # the chosen one stays offered
+        nobody = client.get(url, {"username_search": "河口村"}).content.decode()
+        assert "演示·河口村儿童主任" not in nobody  # another village's director is not offered
+        # Choosing a found colleague adds them, as with the short list.
+        chosen = re.search(r'<option value="([^"]+)">演示·导师07<', html)[1]
+        client.post(
+            reverse("cases:care_team_add", args=[child.pk]),
+            {"team_role": "mentor", "username": chosen},
+        )
+        assert child.care_team.get().user.display_name == "演示·导师07"
+
 
 class TestConsentByAge:
     def given_by_options(self, client, child: Child) -> str:

@@ -83,6 +83,7 @@ MATRIX: dict[str, Row] = {
     "cases:consent_add": Row("child", M, M, "cases.record_consent", "cases.record_consent"),
     "cases:consent_withdraw": Row("consent", M, M, "cases.record_consent", "cases.record_consent"),
     "cases:care_team_add": Row("child", M, M, "cases.manage_care", "cases.manage_care"),
+    "cases:care_team_colleagues": Row("child", M, None, "cases.manage_care"),
     "cases:care_team_remove": Row("team_member", None, M, None, "cases.manage_care"),
     "cases:care_plan_add": Row("child", M, M, "cases.manage_care", "cases.manage_care"),
     "cases:care_plan_review": Row("plan", M, M, "cases.manage_care", "cases.manage_care"),
