@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,7 +37,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, Left, TruncDate
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -153,7 +154,13 @@ def children_link(code: str, filters: Mapping[str, str]) -> str:
     """The children list selecting the children behind a figure: living in `code`'s subtree
     (the `residence` filter) with `filters`."""
     query = urlencode({"residence": code, "status": Child.Status.ACTIVE, **filters})
-    return f"{reverse('cases:child_list')}?{query}"
+    return f"{_children_list_url(get_script_prefix())}?{query}"
+
+
+@lru_cache(maxsize=8)
+def _children_list_url(script_prefix: str) -> str:
+    # A dashboard links every figure (some 700 for a county of a province): reversed once.
+    return reverse("cases:child_list")
 
 
 def _active_children(ctx: Context) -> QuerySet[Child]:

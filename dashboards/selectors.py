@@ -12,6 +12,9 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from assessments.models import Assessment
 from dashboards.indicators import (
@@ -85,9 +88,31 @@ def sub_length(code: str) -> int | None:
 
 @dataclass
 class Cell:
+    """One figure of a table; rendered by its own markup (`{{ cell }}`), not a template each:
+    a county of a province shows some 700 of them."""
+
     value: Any
     link: str = ""
     share: float | None = None  # a share of another column, in per cent
+    column: int = 0  # its column's position in the table (the charts read it)
+
+    def __str__(self) -> str:  # the template writes str(cell): safe markup
+        if self.value is None:
+            shown = mark_safe('<span class="text-secondary">–</span>')  # a constant
+        elif self.link:
+            shown = format_html(
+                '<a href="{}" class="figure-link">{}</a>', self.link, localize(self.value)
+            )
+        else:
+            shown = conditional_escape(localize(self.value))
+        share = (
+            format_html(' <span class="text-secondary">({}%)</span>', localize(self.share))
+            if self.share is not None
+            else ""
+        )
+        return format_html(
+            '<td class="text-end" data-column="{}">{}{}</td>', self.column, shown, share
+        )
 
 
 @dataclass
@@ -109,7 +134,7 @@ class Table:
 def _cells(indicator: Indicator, code: str, values: dict[str, Any] | None) -> list[Cell]:
     values = values or {}
     cells = []
-    for column in indicator.columns:
+    for position, column in enumerate(indicator.columns):
         value = values.get(column.key)
         if value is None and indicator.additive:
             value = 0
@@ -118,7 +143,7 @@ def _cells(indicator: Indicator, code: str, values: dict[str, Any] | None) -> li
             whole = values.get(column.share_of) or 0
             share = round(100 * (value or 0) / whole, 1) if whole else None
         link = children_link(code, column.children) if column.children is not None else ""
-        cells.append(Cell(value, link if value else "", share))
+        cells.append(Cell(value, link if value else "", share, position))
     return cells
 
 
