@@ -42,12 +42,17 @@ def no_script_phone(browser, live_server, demo_world):
     context.close()
 
 
-def test_filter_chips_work_without_javascript(no_script_phone):
-    page = no_script_phone
+def open_the_filters(page) -> None:
+    """Signed in as director_a: the children list, its filter panel open."""
     sign_in(page, "director_a", DEMO_PASSWORD)
     page.wait_for_url("**/")
     page.goto("/children/")
     page.get_by_test_id("filters").locator("summary").click()
+
+
+def test_filter_chips_work_without_javascript(no_script_phone):
+    page = no_script_phone
+    open_the_filters(page)
     filters = page.get_by_test_id("filters")
     filters.locator('label[for="id_sex_1"]').click()  # 女
     filters.get_by_text("高", exact=True).click()  # risk: high
@@ -98,10 +103,7 @@ def test_a_school_among_many_is_found_by_name_and_filters_the_list(phone):
     pupil = child_in_scope_of("director_a")
     Child.objects.filter(pk=pupil.pk).update(school=schools[7])
     page = phone
-    sign_in(page, "director_a", DEMO_PASSWORD)
-    page.wait_for_url("**/")
-    page.goto("/children/")
-    page.get_by_test_id("filters").locator("summary").click()
+    open_the_filters(page)
     select = page.locator("#id_school")
     assert select.locator("option").count() == 1  # only "any": the schools are searched
     page.locator("#id_school_search").fill("检索07")
