@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -24,8 +25,8 @@ class SearchSelect(LongSelect):
     schools, whose options made its children list 20 ms slower and 25 KB heavier, and which
     nobody scrolls through on a phone), the select holds only the empty choice and the chosen
     row, and a search box above it asks `search_url` (htmx) for the rows whose name holds what
-    is typed: the answer is this select again, with what was found (`search` set, `select_only`
-    on). The form's field and its scoped queryset stay the one source of the options.
+    is typed: the answer is this select again, with what was found (`search_answer`). The form's
+    field and its scoped queryset stay the one source of the options.
     """
 
     template_name = "core/widgets/search_select.html"
@@ -89,3 +90,13 @@ class SearchSelect(LongSelect):
             more=more,
         )
         return context
+
+
+def search_answer(bound: Any, query: Mapping[str, str]) -> str:
+    """What a SearchSelect's search view answers: the field's select (`bound`, a bound field
+    whose widget is a SearchSelect) holding the options found for the text typed in its search
+    box (`<name>_search` in `query`), the chosen one still offered."""
+    widget = bound.field.widget
+    widget.search = query.get(f"{bound.html_name}_search", "")[:50].strip()
+    widget.select_only = True
+    return str(bound)

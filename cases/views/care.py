@@ -22,6 +22,7 @@ from cases.services.care import (
 )
 from cases.views.children import file_url
 from cases.views.object_form import ObjectFormView
+from core.widgets import search_answer
 from institutions.models import User
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
@@ -59,11 +60,7 @@ class CareTeamColleaguesView(ScopedViewMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         form = CareTeamForm(request.GET, child=self.object)
-        bound = form["username"]
-        widget = bound.field.widget
-        widget.search = request.GET.get("username_search", "")[:50].strip()
-        widget.select_only = True
-        return HttpResponse(str(bound))
+        return HttpResponse(search_answer(form["username"], request.GET))
 
 
 class CareTeamRemoveView(ScopedViewMixin, View):

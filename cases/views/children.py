@@ -28,6 +28,7 @@ from core.access_log import access_record_many
 from core.lists import list_page, render_list
 from core.models import AccessEvent
 from core.submissions import SubmitOnceMixin
+from core.widgets import search_answer
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
@@ -80,11 +81,7 @@ class ChildFilterOptionsView(ScopedViewMixin, View):
             raise Http404
         user = signed_in_user(request)
         filterset = ChildFilter(request.GET, queryset=Child.objects.none(), user=user)
-        bound = filterset.form[field]
-        widget = bound.field.widget
-        widget.search = request.GET.get(f"{field}_search", "")[:50].strip()
-        widget.select_only = True
-        return HttpResponse(str(bound))
+        return HttpResponse(search_answer(filterset.form[field], request.GET))
 
 
 class ChildDetailView(ScopedViewMixin, View):
