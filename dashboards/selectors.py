@@ -28,7 +28,7 @@ from dashboards.indicators import (
     indicators,
 )
 from followups.models import Visit
-from institutions.models import Membership, Region, User
+from institutions.models import LEVEL_LENGTHS, Membership, Region, User
 from institutions.roles import Role
 from referrals.models import Referral
 
@@ -37,7 +37,6 @@ from referrals.models import Referral
 DASHBOARD_ROLES = (Role.AGENCY_SUPERVISOR, Role.CHILD_SUPERVISOR)
 DASHBOARD_PERMISSION = "institutions.view_dashboard"
 PERIODS = (1, 3, 6, 12)
-LEVEL_LENGTHS = (2, 4, 6, 9, 12)
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,12 @@ class Region(models.Model):
         index = LEVEL_LENGTHS.index(len(code))
         return code[: LEVEL_LENGTHS[index - 1]] if index else None
 
+    @staticmethod
+    def path_codes(code: str) -> list[str]:
+        """The codes of the region and of every region above it, the province first: the
+        jurisdictions that cover it."""
+        return [code[:n] for n in LEVEL_LENGTHS if n <= len(code)]
+
 
 class Agency(models.Model):
     """A government or mass organisation of one of the five kinds, at a region."""

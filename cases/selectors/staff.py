@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from cases.models import CareTeamMember, Child
-from institutions.models import LEVEL_LENGTHS, Institution, Membership, User
+from institutions.models import LEVEL_LENGTHS, Institution, Membership, Region, User
 from institutions.roles import ROLE_TABLE, Role
 
 # Roles whose holders work with a child in person (they log visits): those a care team takes.
@@ -21,9 +21,8 @@ def responsible_staff(
     roles: tuple[Role, ...] = (Role.CHILD_DIRECTOR, Role.CHILD_SUPERVISOR),
 ) -> QuerySet[User]:
     """Active users holding one of `roles` whose jurisdiction covers the region."""
-    prefixes = [region_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(region_code)]
     member_ids = Membership.objects.filter(
-        is_active=True, role__in=roles, jurisdiction__overlap=prefixes
+        is_active=True, role__in=roles, jurisdiction__overlap=Region.path_codes(region_code)
     ).values("user_id")
     return User.objects.filter(pk__in=member_ids, is_active=True)
 
@@ -50,7 +49,7 @@ def care_team_candidates(*, child: Child) -> QuerySet[User]:
     in person, responsible for the child's region (residence or household), or working at an
     institution or agency of the child's county (its schools, homes, hospital, volunteers)."""
     regions = {child.residence_region_id, child.household_region_id}
-    covering = sorted({code[:n] for code in regions for n in LEVEL_LENGTHS if n <= len(code)})
+    covering = sorted({above for code in regions for above in Region.path_codes(code)})
     counties = {code[:COUNTY_LENGTH] for code in regions}
     # Staff with a jurisdiction come if it covers the child; staff without one (teachers,
     # volunteers, institution staff) if their institution or agency is near the child.

@@ -15,7 +15,7 @@ from django.views import View
 
 from core.lists import list_page, render_list
 from institutions.forms import BootstrapFormMixin
-from institutions.models import LEVEL_LENGTHS, Institution, Region, User
+from institutions.models import Institution, Region, User
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import scope_for
 from institutions.venues import venues_visible_to
@@ -130,11 +130,7 @@ class VenueDetailView(ScopedViewMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         venue = self.object
         code = venue.region_id
-        path = list(
-            Region.objects.filter(
-                code__in=[code[:n] for n in LEVEL_LENGTHS if n <= len(code)]
-            ).order_by("code")
-        )
+        path = list(Region.objects.filter(code__in=Region.path_codes(code)).order_by("code"))
         return render(
             request,
             "institutions/venue_detail.html",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
@@ -85,3 +87,16 @@ def test_loader_reports_every_bad_row_and_saves_nothing(tmp_path):
     assert "line 3" in message or "第 3 行" in message
     assert "960101" in message
     assert not Region.objects.filter(code__startswith="97").exists()
+
+
+@pytest.mark.parametrize(
+    ("code", "path"),
+    [
+        ("99", ["99"]),
+        ("990101", ["99", "9901", "990101"]),
+        ("990101001001", ["99", "9901", "990101", "990101001", "990101001001"]),
+    ],
+)
+def test_a_regions_path_is_every_region_that_covers_it_province_first(code, path):
+    assert Region.path_codes(code) == path
+    assert all(Region.parent_code_for(b) == a for a, b in pairwise(path))
