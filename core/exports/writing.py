@@ -79,7 +79,8 @@ def export_write(
                 if on_progress is not None and written % PROGRESS_EVERY == 0:
                     on_progress(written)
 
-        target = out if out is not None else io.BytesIO()
+        memory = io.BytesIO()
+        target = out if out is not None else memory
         if fmt == ExportJob.Format.CSV:
             csv_write(chain([header], data()), target)
         else:
@@ -96,7 +97,7 @@ def export_write(
                 ],
                 target,
             )
-        content = target.getvalue() if out is None and isinstance(target, io.BytesIO) else b""
+        content = memory.getvalue() if out is None else b""
     filename = f"{spec.filename}-{timezone.localdate():%Y%m%d}.{fmt}"
     return Written(content=content, filename=filename, rows=written, child_ids=child_ids)
 

@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -139,9 +138,6 @@ class ExportJobView(ScopedViewMixin, View):
     download it, until it expires. Only its requester reaches it."""
 
     fetch_model = ExportJob
-
-    def get_fetch_queryset(self) -> QuerySet[ExportJob]:
-        return ExportJob.objects.all()
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         job: ExportJob = self.object
