@@ -149,8 +149,13 @@ CACHES = {
 AUTH_USER_MODEL = "institutions.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model backend, with each user's permissions kept between requests.
+    "institutions.principal.PrincipalBackend",
 ]
+# How long a user's scope, permissions and two-factor devices are kept in the cache between
+# requests (institutions/principal.py): changes made through the application take effect at
+# once; this bounds one that the cache missed (Redis down at that moment).
+PRINCIPAL_CACHE_SECONDS = env.get_int("PRINCIPAL_CACHE_SECONDS", 60, minimum=0)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -39,4 +39,7 @@ class InstitutionsConfig(AppConfig):
             signal.connect(
                 region_holders_refresh_on_save, sender=Membership, dispatch_uid="region_holders"
             )
+        from institutions import principal
+
+        principal.connect()  # a user's cached scope and permissions follow every change
         # The admin modules imported above registered their model admins on the admin site.

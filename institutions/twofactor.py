@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django_otp import user_has_device
 
 from institutions.models import User
+from institutions.principal import principal_for
 from institutions.selectors import scope_for
 
 
@@ -24,7 +24,8 @@ def two_factor_step(user: User) -> str | None:
     is_verified = getattr(user, "is_verified", None)
     if is_verified is not None and is_verified():
         return None
-    if user_has_device(user, confirmed=True):
+    principal = principal_for(user)
+    if principal is not None and principal.has_device:
         return "two_factor_verify"
     if two_factor_required(user):
         return "two_factor_setup"

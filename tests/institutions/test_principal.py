@@ -1,0 +1,95 @@
+"""A user's scope, permissions and two-factor devices kept between requests
+(institutions/principal.py): read once, then every change made through the application takes
+effect on the very next request, and a change rolled back leaves nothing behind.
+
+These tests commit (transactional database): an entry is kept only once what it was read from
+is committed, so inside the usual test transaction nothing is ever kept.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cases.models import Child
+from institutions.models import Membership
+from institutions.principal import principal_for
+from institutions.roles import Role, group_name
+from institutions.services import membership_end
+from tests.conftest import client_for
+from tests.demo import VILLAGE_A, user
+
+pytestmark = pytest.mark.usefixtures("demo_world")
+
+AUTH_TABLES = ("auth_permission", "otp_totp_totpdevice", "institutions_membership")
+
+
+def sql_of(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def village_child() -> Child:
+    return Child.objects.filter(residence_region_id=VILLAGE_A).order_by("pk").first()
+
+
+def test_after_the_first_request_the_users_roles_are_not_read_again():
+    client = client_for("director_a")
+    url = f"/children/{village_child().pk}/"
+    first = sql_of(client, url)
+    second = sql_of(client, url)
+    assert any("auth_permission" in sql for sql in first)
+    assert not any("auth_permission" in sql for sql in second)
+    assert not any("otp_" in sql for sql in second)
+    # The permissions (2), the scope (1) and the device (1) are no longer read.
+    assert len(first) - len(second) >= 4
+
+
+def test_a_membership_ended_through_the_service_takes_effect_on_the_next_request():
+    client = client_for("director_a")
+    url = f"/children/{village_child().pk}/"
+    sql_of(client, url)
+    sql_of(client, url)  # now answered from the cache
+    for membership in Membership.objects.filter(user=user("director_a"), is_active=True):
+        membership_end(membership=membership)
+    assert client.get(url).status_code == 404
+
+
+def test_a_role_that_loses_a_permission_is_refused_on_the_next_request():
+    client = client_for("director_a")
+    sql_of(client, "/children/")
+    sql_of(client, "/children/")
+    role = Group.objects.get(name=group_name(Role.CHILD_DIRECTOR))
+    role.permissions.remove(Permission.objects.get(codename="view_child"))
+    assert client.get("/children/").status_code == 403
+
+
+def test_a_confirmed_device_is_asked_for_on_the_next_request():
+    client = client_for("director_a")
+    sql_of(client, "/")
+    sql_of(client, "/")
+    TOTPDevice.objects.create(user=user("director_a"), name="phone", confirmed=True)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/two-factor/verify/")
+
+
+def test_what_was_read_inside_a_transaction_rolled_back_is_not_kept():
+    client = client_for("director_a")
+    director = user("director_a")
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack), transaction.atomic():
+        director.groups.clear()
+        assert not principal_for(director).permissions
+        raise RolledBack
+    # The groups are back, and no request is answered from what the transaction saw.
+    sql_of(client, "/children/")
+    assert client.get("/children/").status_code == 200
+    assert principal_for(user("director_a")).permissions
