@@ -15,7 +15,7 @@ This module knows no domain model: the child's scope plugs in from above.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -142,6 +142,24 @@ class AnyOfArray(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+
+
+class AnyOf(Lookup):
+    """`lhs = ANY(%s)` with the values as one array parameter: unlike `lhs IN (%s, %s, …)`, the
+    statement's text is the same however many values there are, so it can be compiled once and
+    run again with other values (the task generators, `followups.scheduling`)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+def any_of(path: str, values: Iterable[Any]) -> Q:
+    """Rows whose `path` is one of `values`, sent as one array (see `AnyOf`)."""
+    return Q(AnyOf(F(path), list(values)))
 
 
 def id_in(path: str, subquery: QuerySet[Any]) -> Q:

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 
 from assessments.models import Alert, Assessment, ReassessmentPolicy
 from cases.models import CarePlan, CareTeamMember, Child
+from core.access import any_of
 from followups.models import FollowupPlan, Task, Visit, VisitPolicy
 from followups.scheduling import (
     IsIn,
@@ -45,7 +46,7 @@ TeamRole = CareTeamMember.TeamRole
 
 def _active_children(child_ids: list[int] | None) -> QuerySet[Child]:
     qs = Child.objects.filter(status=Child.Status.ACTIVE).order_by()
-    return qs if child_ids is None else qs.filter(pk__in=child_ids)
+    return qs if child_ids is None else qs.filter(any_of("pk", child_ids))
 
 
 def _last(model: Any, field: str, **filters: Any) -> Subquery:
@@ -146,7 +147,7 @@ def followup_visits_due(today: date, child_ids: list[int] | None) -> QuerySet[An
         status=FollowupPlan.Status.ACTIVE, child__status=Child.Status.ACTIVE
     )
     if child_ids is not None:
-        qs = qs.filter(child_id__in=child_ids)
+        qs = qs.filter(any_of("child_id", child_ids))
     qs = qs.annotate(_anchor=Coalesce(last, F("start_on")))
     interval = Case(
         When(
@@ -165,7 +166,7 @@ def care_plan_reviews_due(today: date, child_ids: list[int] | None) -> QuerySet[
     """Each active care plan of an active child, on its review date, for its owner."""
     qs = CarePlan.objects.filter(status=CarePlan.Status.ACTIVE, child__status=Child.Status.ACTIVE)
     if child_ids is not None:
-        qs = qs.filter(child_id__in=child_ids)
+        qs = qs.filter(any_of("child_id", child_ids))
     return rows(
         qs, child=F("child_id"), due=F("review_date"), assignee=F("owner_id"), source=F("pk")
     )
@@ -180,7 +181,7 @@ def alerts_unreviewed(today: date, child_ids: list[int] | None) -> QuerySet[Any]
     township supervisor, who may close it."""
     qs = Alert.objects.filter(acknowledged_at__isnull=True, child__status=Child.Status.ACTIVE)
     if child_ids is not None:
-        qs = qs.filter(child_id__in=child_ids)
+        qs = qs.filter(any_of("child_id", child_ids))
     return rows(
         qs.order_by("child_id", "created_at"),
         child=F("child_id"),

@@ -19,6 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, TruncDate
 
+from core.access import any_of
 from followups.models import Task
 from followups.scheduling import register_task_kind, rows
 from referrals.models import Referral
@@ -36,7 +37,7 @@ def referrals_unanswered(today: date, child_ids: list[int] | None) -> QuerySet[A
     )
     qs = Referral.objects.filter(status=Referral.Status.SENT, sent_at__isnull=False)
     if child_ids is not None:
-        qs = qs.filter(child_id__in=child_ids)
+        qs = qs.filter(any_of("child_id", child_ids))
     deadline = ExpressionWrapper(F("sent_at") + limit, output_field=DateTimeField())
     return rows(
         qs.order_by("child_id", "sent_at"),

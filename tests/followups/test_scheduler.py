@@ -19,7 +19,9 @@ from cases.models import CareTeamMember
 from cases.services.child import HandoverTarget, child_handover
 from config.celery import app
 from core.models import Notification
+from followups import scheduling
 from followups.models import Task, Visit
+from followups.scheduling import task_kinds
 from followups.services.schedule import tasks_escalate, tasks_mark_overdue, tasks_plan, tasks_remind
 from tests.conftest import user
 from tests.demo import VILLAGE_A, VILLAGE_B
@@ -109,6 +111,25 @@ def test_a_home_visit_closes_its_task_and_plans_the_next():
     assert task.closed_by_record == f"visit:{visit.pk}"
     # The next routine visit is 90 days away: beyond the look-ahead, so not yet a task.
     assert pending(child, Task.Kind.HOME_VISIT) is None
+
+
+def test_the_statement_compiled_for_one_child_plans_the_next_childs_tasks_and_only_theirs():
+    today = timezone.localdate()
+    first, second = child_in_scope_of("director_a"), child_in_scope_of("director_a")
+    tasks_plan(today=today, child_ids=[first.pk])  # compiles each generator's statement
+    assert pending(first, Task.Kind.HOME_VISIT) is not None
+    assert pending(second, Task.Kind.HOME_VISIT) is None
+    # The same statements, run again with the second child's id in the marker's place.
+    tasks_plan(today=today, child_ids=[second.pk])
+    task = pending(second, Task.Kind.HOME_VISIT)
+    assert task.due_on == timezone.localdate(second.created_at)
+    assert task.assignee == user("director_a")
+    # Both children at once give the same tasks as one by one.
+    before = all_tasks()
+    tasks_plan(today=today, child_ids=[first.pk, second.pk])
+    assert all_tasks() == before
+    kinds = {kind.kind for kind in task_kinds()}
+    assert {key[0] for key in scheduling._compiled if key[2] == today and key[3]} == kinds
 
 
 def test_a_talk_does_not_close_the_home_visit_task():
