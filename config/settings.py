@@ -452,6 +452,8 @@ EXPORT_CHUNK_BYTES = 1024 * 1024
 # The bell counts unread notifications of this many days (core.notifications.unread_badge_count):
 # a bounded count prunes the monthly partitions when planned, whatever the table's age.
 NOTIFICATION_BADGE_DAYS = env.get_int("NOTIFICATION_BADGE_DAYS", 90, minimum=1)
+# Seconds the count is kept in the cache; a new notification or a read forgets it at once.
+NOTIFICATION_BADGE_SECONDS = env.get_int("NOTIFICATION_BADGE_SECONDS", 30, minimum=0)
 
 # Dashboards: a region's figures are kept in the cache as a snapshot, served as they are for
 # this many seconds and then refreshed in the background (dashboards/snapshots.py). 0 computes

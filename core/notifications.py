@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -129,6 +130,7 @@ def notify_each(
             for user, params in unique.values()
         ]
     )
+    _forget_badges(unique)
     now = timezone.now()
     chosen = (
         {}
@@ -170,18 +172,38 @@ def notify_each(
     return rows
 
 
+def _badge_key(user_id: int) -> str:
+    return f"unread:{user_id}"
+
+
 def unread_badge_count(user: Any) -> int:
     """The bell's number: the user's unread notifications of the last NOTIFICATION_BADGE_DAYS.
 
-    Every page shows it, and notifications are partitioned by month: counted without a lower
-    bound on `created_at`, PostgreSQL plans the count over every month the table ever had (53
-    partitions of a generated province: 0.76 ms a page, growing every month); with the bound it
-    prunes to the last few months when planning. Older unread notifications stay on the
-    notifications page."""
+    Every page shows it, so it is kept in the cache (`NOTIFICATION_BADGE_SECONDS`) once the
+    request that counted it commits, and forgotten whenever the user is told something new or
+    reads (`_forget_badges`): at once, and again when that change commits.
+
+    Notifications are partitioned by month: counted without a lower bound on `created_at`,
+    PostgreSQL plans the count over every month the table ever had (53 partitions of a
+    generated province: 0.76 ms a page, growing every month); with the bound it prunes to the
+    last few months when planning. Older unread notifications stay on the notifications
+    page."""
+    key = _badge_key(user.pk)
+    kept = cache.get(key)
+    if kept is not None:
+        return int(kept)
     since = timezone.now() - timedelta(days=settings.NOTIFICATION_BADGE_DAYS)
-    return Notification.objects.filter(
+    count = Notification.objects.filter(
         recipient=user, read_at__isnull=True, created_at__gte=since
     ).count()
+    transaction.on_commit(lambda: cache.set(key, count, settings.NOTIFICATION_BADGE_SECONDS))
+    return count
+
+
+def _forget_badges(user_ids: Iterable[int]) -> None:
+    keys = [_badge_key(pk) for pk in user_ids]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 @transaction.atomic
@@ -190,4 +212,6 @@ def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> i
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+    changed = qs.update(read_at=timezone.now())
+    _forget_badges([user.pk])
+    return changed

@@ -317,3 +317,29 @@ def test_the_notifications_page_costs_the_same_queries_for_3_or_25(login):
             params={"alert": n, "reason": "severe_result"},
         )
     assert count() == few
+
+
+@pytest.mark.usefixtures("demo_world")
+def test_the_kept_badge_follows_a_new_notification_and_a_read_on_the_next_page():
+    """The count is kept between pages (no count query), and is forgotten the moment the user
+    is told something or reads: the next page shows the change. (Committed: a count is kept
+    only once the request that made it commits.)"""
+    from tests.conftest import client_for
+
+    mentor = user("mentor")
+    Notification.objects.filter(recipient=mentor).update(read_at=timezone.now())
+    client = client_for("mentor")
+
+    def badge() -> tuple[str | None, list[str]]:
+        with CaptureQueriesContext(connection) as seen:
+            html = client.get("/").content.decode()
+        found = re.search(r'data-testid="unread-badge">(\d+)<', html)
+        return (found.group(1) if found else None), [q["sql"] for q in seen.captured_queries]
+
+    assert badge()[0] is None
+    shown, queries = badge()
+    assert shown is None and not any("followups_notification" in sql for sql in queries)
+    notify(recipients=[mentor], kind="tasks_due", params={"overdue": 1}, in_app_only=True)
+    assert badge()[0] == "1"
+    client.post(reverse("followups:notification_read"))
+    assert badge()[0] is None
