@@ -81,7 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "institutions.middleware.IdleTimeoutMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, knowing the session's device from the user's cached principal.
+    "institutions.middleware.TwoFactorMiddleware",
     "institutions.middleware.TwoFactorRequiredMiddleware",
     # Attaches the signed-in user and the URL to every history row a request writes.
     "pghistory.middleware.HistoryMiddleware",

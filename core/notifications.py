@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.models import Delivery, Notification, NotificationPreference
@@ -179,8 +179,8 @@ def _badge_key(user_id: int) -> str:
 def unread_badge_count(user: Any) -> int:
     """The bell's number: the user's unread notifications of the last NOTIFICATION_BADGE_DAYS.
 
-    Every page shows it, so it is kept in the cache (`NOTIFICATION_BADGE_SECONDS`) once the
-    request that counted it commits, and forgotten whenever the user is told something new or
+    Every page shows it, so it is kept in the cache (`NOTIFICATION_BADGE_SECONDS`) when counted
+    outside a transaction, and forgotten whenever the user is told something new or
     reads (`_forget_badges`): at once, and again when that change commits.
 
     Notifications are partitioned by month: counted without a lower bound on `created_at`,
@@ -196,7 +196,8 @@ def unread_badge_count(user: Any) -> int:
     count = Notification.objects.filter(
         recipient=user, read_at__isnull=True, created_at__gte=since
     ).count()
-    transaction.on_commit(lambda: cache.set(key, count, settings.NOTIFICATION_BADGE_SECONDS))
+    if not connection.in_atomic_block:  # (inside one, it may count what may yet roll back)
+        cache.set(key, count, settings.NOTIFICATION_BADGE_SECONDS)
     return count
 
 

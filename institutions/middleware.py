@@ -16,9 +16,14 @@ from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 
 from core.notifications import notification_preference
+from institutions.principal import principal_for
 from institutions.twofactor import two_factor_step
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -96,6 +101,27 @@ class IdleTimeoutMiddleware:
             if last is None or now - float(last) > _TOUCH_EVERY_SECONDS:
                 request.session["last_activity"] = now
         return self.get_response(request)
+
+
+class TwoFactorMiddleware(OTPMiddleware):
+    """django-otp's middleware (`request.user.is_verified()`), knowing the session's device from
+    the user's principal (institutions.principal: the ids of their confirmed devices, kept
+    between requests) instead of reading the device on every request. The device itself is
+    read only if something uses `request.user.otp_device`. A device deleted or no longer
+    confirmed renews the principal, so the session stops counting as verified at once."""
+
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
+        self._init_user_fields(user)
+        persistent_id = (
+            request.session.get(DEVICE_ID_SESSION_KEY) if user.is_authenticated else None
+        )
+        if persistent_id:
+            principal = principal_for(user)
+            if principal is not None and persistent_id in principal.device_ids:
+                user.otp_device = SimpleLazyObject(lambda: Device.from_persistent_id(persistent_id))
+            else:
+                user.otp_device = self._finalize_device(request, user, None)
+        return user
 
 
 class TwoFactorRequiredMiddleware:

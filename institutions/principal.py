@@ -8,7 +8,7 @@ time. An entry is used only while three things are as when it was read: the user
 on every request anyway), the user's version, which any change of their memberships, groups,
 permissions or devices replaces, and the generation, which any change of a role's permissions
 or of an organisation replaces. Both are replaced at once and again when the change commits,
-and an entry read inside a transaction is kept only if that transaction commits. An entry
+and only what was read outside a transaction is kept. An entry
 lives `PRINCIPAL_CACHE_SECONDS` at most, which bounds what a change made while Redis was down
 can cost; without Redis every request reads the database as before.
 """
@@ -24,9 +24,9 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django_otp import user_has_device
+from django_otp import devices_for_user
 from django_otp.models import Device
 
 from institutions.models import Agency, Institution, Membership, User
@@ -41,7 +41,12 @@ VERSION_SECONDS = 24 * 3600
 class Principal:
     scope: Scope
     permissions: frozenset[str]
-    has_device: bool
+    # The persistent ids of the user's confirmed two-factor devices (never their secrets).
+    device_ids: frozenset[str]
+
+    @property
+    def has_device(self) -> bool:
+        return bool(self.device_ids)
 
 
 def _key(user_id: int) -> str:
@@ -62,7 +67,7 @@ def _read(user: User) -> Principal:
     return Principal(
         scope=read_scope(user),
         permissions=frozenset(ModelBackend().get_all_permissions(user)),
-        has_device=user_has_device(user, confirmed=True),
+        device_ids=frozenset(d.persistent_id for d in devices_for_user(user, confirmed=True)),
     )
 
 
@@ -97,12 +102,10 @@ def principal_for(user: User | AnonymousUser) -> Principal | None:
         principal: Principal = entry[1]
     else:
         principal = _read(user)
-        if None not in tag:
-            # Kept once what was read is committed: read inside a transaction that rolls
-            # back (after its own change of a membership, say), it is never kept.
-            transaction.on_commit(
-                lambda: cache.set(key, (tag, principal), settings.PRINCIPAL_CACHE_SECONDS)
-            )
+        # Read inside a transaction, it may hold the transaction's own uncommitted change (of
+        # a membership, say), which may yet roll back: kept only when read outside one.
+        if None not in tag and not connection.in_atomic_block:
+            cache.set(key, (tag, principal), settings.PRINCIPAL_CACHE_SECONDS)
     user._xq_principal = principal  # type: ignore[attr-defined]
     return principal
 

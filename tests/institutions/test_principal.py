@@ -2,8 +2,8 @@
 (institutions/principal.py): read once, then every change made through the application takes
 effect on the very next request, and a change rolled back leaves nothing behind.
 
-These tests commit (transactional database): an entry is kept only once what it was read from
-is committed, so inside the usual test transaction nothing is ever kept.
+These tests commit (transactional database): only what is read outside a transaction is kept,
+so inside the usual test transaction nothing is ever kept.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -21,6 +22,7 @@ from institutions.roles import Role, group_name
 from institutions.services import membership_end
 from tests.conftest import client_for
 from tests.demo import VILLAGE_A, user
+from tests.institutions.test_accounts import STRONG, make_supervisor, sign_in, token_for
 
 pytestmark = pytest.mark.usefixtures("demo_world")
 
@@ -76,6 +78,22 @@ def test_a_confirmed_device_is_asked_for_on_the_next_request():
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/two-factor/verify/")
+
+
+def test_a_verified_session_whose_device_is_removed_must_enrol_again_on_the_next_request():
+    supervisor = make_supervisor("cached_supervisor")
+    device = TOTPDevice.objects.create(user=supervisor, name="phone", confirmed=True)
+    client = Client()
+    sign_in(client, "cached_supervisor", STRONG)
+    verified = client.post("/accounts/two-factor/verify/?next=/", {"token": token_for(device)})
+    assert verified.status_code == 302
+    queries = sql_of(client, "/children/")
+    queries = sql_of(client, "/children/")  # verified, from the cache: the device is not read
+    assert not any("otp_totp_totpdevice" in sql for sql in queries)
+    device.delete()  # (a security administrator resets a lost phone)
+    response = client.get("/children/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/two-factor/?")
 
 
 def test_what_was_read_inside_a_transaction_rolled_back_is_not_kept():
