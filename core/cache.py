@@ -8,9 +8,11 @@ throttle counters start again, computed pages are computed. Short socket timeout
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
 from redis.exceptions import RedisError
 
 from core.breaker import Breaker
@@ -75,3 +77,11 @@ class DegradingRedisCache(RedisCache):
     delete_many = _degrading("delete_many", _none)
     incr = _degrading("incr", _incr_missing)
     clear = _degrading("clear", _false)
+
+
+def now_and_at_commit(forget: Callable[[], object]) -> None:
+    """Run `forget` (the invalidation of something kept in the cache) now and again when the
+    current transaction commits: a reader that read the old rows before the commit and kept
+    them meanwhile is overruled by the second run."""
+    forget()
+    transaction.on_commit(forget)

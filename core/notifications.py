@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.cache import now_and_at_commit
 from core.models import Delivery, Notification, NotificationPreference
 
 
@@ -203,8 +204,7 @@ def unread_badge_count(user: Any) -> int:
 
 def _forget_badges(user_ids: Iterable[int]) -> None:
     keys = [_badge_key(pk) for pk in user_ids]
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    now_and_at_commit(lambda: cache.delete_many(keys))
 
 
 @transaction.atomic

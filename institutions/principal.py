@@ -8,9 +8,9 @@ time. An entry is used only while three things are as when it was read: the user
 on every request anyway), the user's version, which any change of their memberships, groups,
 permissions or devices replaces, and the generation, which any change of a role's permissions
 or of an organisation replaces. Both are replaced at once and again when the change commits,
-and only what was read outside a transaction is kept. An entry
-lives `PRINCIPAL_CACHE_SECONDS` at most, which bounds what a change made while Redis was down
-can cost; without Redis every request reads the database as before.
+and only what was read outside a transaction is kept. An entry lives `PRINCIPAL_CACHE_SECONDS`
+at most, which bounds what a change made while Redis was down can cost; without Redis every
+request reads the database as before.
 """
 
 from __future__ import annotations
@@ -20,15 +20,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django_otp import devices_for_user
 from django_otp.models import Device
 
+from core.cache import now_and_at_commit
 from institutions.models import Agency, Institution, Membership, User
 from institutions.scopes import EMPTY_SCOPE, Scope, read_scope
 
@@ -117,22 +119,16 @@ def forget_users(user_ids: Iterable[int]) -> None:
     if not pks:
         return
 
-    def renew() -> None:
-        cache.set_many({_version_key(pk): uuid.uuid4().hex for pk in pks}, VERSION_SECONDS)
-
-    renew()
-    transaction.on_commit(renew)
+    now_and_at_commit(
+        lambda: cache.set_many({_version_key(pk): uuid.uuid4().hex for pk in pks}, VERSION_SECONDS)
+    )
 
 
 def forget_everyone() -> None:
     """A change that may touch anyone (a role's permissions, an organisation's kind, data loaded
     in bulk): every entry is out of date."""
 
-    def renew() -> None:
-        cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-
-    renew()
-    transaction.on_commit(renew)
+    now_and_at_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
 
 
 class PrincipalBackend(ModelBackend):
@@ -161,9 +157,8 @@ def _membership_changed(sender: Any, instance: Membership, **_: Any) -> None:
     forget_users([instance.user_id])
 
 
-def _device_changed(sender: Any, instance: Any, **_: Any) -> None:
-    if isinstance(instance, Device):
-        forget_users([instance.user_id])
+def _device_changed(sender: Any, instance: Device, **_: Any) -> None:
+    forget_users([instance.user_id])
 
 
 def _user_groups_changed(
@@ -188,7 +183,12 @@ def _everyone_changed(sender: Any, **kwargs: Any) -> None:
 def connect() -> None:
     for signal in (post_save, post_delete):
         signal.connect(_membership_changed, sender=Membership, dispatch_uid="principal.membership")
-        signal.connect(_device_changed, dispatch_uid="principal.device")
+        for device_model in (m for m in apps.get_models() if issubclass(m, Device)):
+            signal.connect(
+                _device_changed,
+                sender=device_model,
+                dispatch_uid=f"principal.{device_model._meta.label}",
+            )
         for model in (Group, Permission, Agency, Institution):
             signal.connect(
                 _everyone_changed, sender=model, dispatch_uid=f"principal.{model.__name__}"
