@@ -114,6 +114,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's renderer, with the common widgets written in Python (core/form_rendering.py).
+FORM_RENDERER = "core.form_rendering.FastWidgetRenderer"
 
 DATABASES = {"default": env.get_database()}
 # A PostgreSQL streaming replica for the heavy reads (dashboards, exports, API lists): see

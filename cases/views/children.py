@@ -18,6 +18,7 @@ from cases.forms.child import ChildEditForm, CloseForm
 from cases.forms.places import region_search
 from cases.identity import national_id_for
 from cases.models import Child
+from cases.rows import child_rows
 from cases.sections import render_context
 from cases.selectors.children import child_file_queryset, child_list
 from cases.selectors.history import child_history
@@ -63,7 +64,12 @@ class ChildListView(ScopedViewMixin, View):
             template="cases/child_list.html",
             rows_template="cases/partials/child_rows.html",
             rows_target="child-rows",
-            context={"filter": filterset, "children": listed["rows"], **listed},
+            context={
+                "filter": filterset,
+                "children": listed["rows"],
+                "child_rows": child_rows(listed["rows"]),
+                **listed,
+            },
         )
 
 
