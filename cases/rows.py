@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from cases.models import Child
-from core.lists import url_for_each
+from core.lists import choice_label, url_for_each
 
 
 def risk_badge(level: int, label: str) -> SafeString:
@@ -31,7 +30,7 @@ class ChildRow:
 
     def __str__(self) -> str:
         child = self.child
-        status = "" if child.status == "active" else f" · {child.get_status_display()}"
+        status = "" if child.status == "active" else f" · {choice_label(child, 'status')}"
         needs_plan = (
             format_html(
                 '<div class="small text-danger" data-testid="needs-plan">{}</div>',
@@ -42,7 +41,7 @@ class ChildRow:
         )
         region = child.residence_region.name if child.residence_region is not None else ""
         school = (child.school.name if child.school is not None else "") or "—"
-        born = date_format(child.birth_date, "Y-m-d") if child.birth_date else ""
+        born = child.birth_date.isoformat() if child.birth_date else ""  # Y-m-d
         return format_html(
             '<tr data-region="{}"><td><a href="{}">{}</a>'
             '<div class="small text-secondary">{} · {}{}</div></td>'
@@ -54,9 +53,9 @@ class ChildRow:
             self.url,
             child.name,
             child.record_number,
-            child.get_sex_display(),
+            choice_label(child, "sex"),
             status,
-            risk_badge(child.risk_level, child.get_risk_level_display()),
+            risk_badge(child.risk_level, choice_label(child, "risk_level")),
             needs_plan,
             born,
             region,

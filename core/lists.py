@@ -4,11 +4,14 @@ request that targets the rows (a filter changed, the next page), the rows alone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language
 
 from core.pagination import CappedPaginator
 
@@ -43,11 +46,31 @@ def render_list(
     return render(request, rows_template if partial else template, context)
 
 
-def url_for_each(name: str) -> Callable[[Any], str]:
-    """`reverse(name, args=[pk])` for the many rows of a page at the cost of one reverse: the URL
-    is reversed once around a stand-in key, and each row's key put in its place."""
-    stand_in = "2147483647"  # a key no row of the page has a reason to hold but still an int
-    head, found, tail = reverse(name, args=[int(stand_in)]).partition(stand_in)
+@cache
+def _url_for_each(name: str, urlconf: str | None, prefix: str) -> Callable[[Any], str]:
+    stand_in = "2147483647"  # an int, so that the URL pattern takes it
+    head, found, tail = reverse(name, urlconf=urlconf, args=[int(stand_in)]).partition(stand_in)
     if not found:  # pragma: no cover: a URL that does not show its key
-        return lambda pk: reverse(name, args=[pk])
+        return lambda pk: reverse(name, urlconf=urlconf, args=[pk])
     return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def url_for_each(name: str) -> Callable[[Any], str]:
+    """`reverse(name, args=[pk])` for the many rows of a page at the cost of none: the URL is
+    reversed once per process around a stand-in key, and each row's key put in its place."""
+    return _url_for_each(name, get_urlconf(), get_script_prefix())
+
+
+@cache
+def _choice_labels(model: type[Model], name: str, language: str | None) -> dict[Any, str]:
+    field = model._meta.get_field(name)
+    return {value: str(label) for value, label in field.flatchoices}  # type: ignore[union-attr]
+
+
+def choice_label(instance: Model, name: str) -> Any:
+    """`instance.get_<name>_display()` for rows written in Python: Django's builds the table
+    of the field's choices for every call, translating each of its labels again; this one is
+    built once per process and language."""
+    labels = _choice_labels(type(instance), name, get_language())
+    value = getattr(instance, name)
+    return labels.get(value, value)
