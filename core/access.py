@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, IntegerChoices, Lookup, Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -162,6 +163,6 @@ def any_of(path: str, values: Iterable[Any]) -> Q:
     return Q(AnyOf(F(path), list(values)))
 
 
-def id_in(path: str, subquery: QuerySet[Any]) -> Q:
+def id_in(path: str, subquery: QuerySet[Any] | RawSQL) -> Q:
     """Rows whose `path` id (e.g. "pk", "child_id") is one of the subquery's values."""
     return Q(AnyOfArray(F(path), subquery))
