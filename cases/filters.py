@@ -140,10 +140,12 @@ class ChildFilter(django_filters.FilterSet):
         if user is None and self.request is not None and self.request.user.is_authenticated:
             user = self.request.user  # the API's filter backend passes the request, not the user
         if user is not None:
-            self.filters["school"].queryset = institutions_for(user, {Institution.Kind.SCHOOL})
-            self.filters["residential_institution"].queryset = institutions_for(
-                user, set(Institution.RESIDENTIAL_KINDS)
-            )
+            # Built once for both pickers (the user's area and own institutions: a subquery
+            # whose building cost a millisecond), then narrowed to each one's kinds.
+            residential = set(Institution.RESIDENTIAL_KINDS)
+            mine = institutions_for(user, {Institution.Kind.SCHOOL, *residential})
+            self.filters["school"].queryset = mine.filter(kind=Institution.Kind.SCHOOL)
+            self.filters["residential_institution"].queryset = mine.filter(kind__in=residential)
 
     SORTS = {
         "name": ("name_pinyin", "id"),
