@@ -159,6 +159,9 @@ AUTHENTICATION_BACKENDS = [
 # requests (institutions/principal.py): changes made through the application take effect at
 # once; this bounds one that the cache missed (Redis down at that moment).
 PRINCIPAL_CACHE_SECONDS = env.get_int("PRINCIPAL_CACHE_SECONDS", 60, minimum=0)
+# The web process's garbage collector (config/wsgi.py): its youngest generation is collected
+# after this many allocations (Python's default, 700, is a few times a request); 0 keeps 700.
+WEB_GC_THRESHOLD = env.get_int("WEB_GC_THRESHOLD", 50_000, minimum=0)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

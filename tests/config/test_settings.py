@@ -143,3 +143,21 @@ def test_the_app_runs_without_postgresql_jit():
         patch.setenv("XQ_TEST_URL", url)
         options = get_database("XQ_TEST_URL")["OPTIONS"]["options"]
     assert "jit=off" in options and "statement_timeout=5000" in options
+
+
+@pytest.mark.parametrize(("given", "expected"), [("12345", 12345), ("0", 700)])
+def test_the_web_process_collects_garbage_as_configured(given, expected):
+    """config/wsgi.py: the youngest generation after WEB_GC_THRESHOLD allocations (0: Python's
+    700), and what was loaded at start kept out of every collection."""
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    probe = "import gc, config.wsgi; print(gc.get_threshold()[0], gc.get_freeze_count() > 1000)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**inherited, "WEB_GC_THRESHOLD": given},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(expected), "True"]
