@@ -109,7 +109,19 @@ def principal_for(user: User | AnonymousUser) -> Principal | None:
         if None not in tag and not connection.in_atomic_block:
             cache.set(key, (tag, principal), settings.PRINCIPAL_CACHE_SECONDS)
     user._xq_principal = principal  # type: ignore[attr-defined]
+    user._xq_principal_tag = None if None in tag else repr(tag)  # type: ignore[attr-defined]
     return principal
+
+
+def principal_tag(user: User | AnonymousUser) -> str | None:
+    """A name for the user's principal as it stands now: another name whenever their scope,
+    permissions or devices may have changed (the same versions that renew the principal). What
+    is computed from the principal alone, such as a list's filter form, may be kept under it.
+    None when nothing may be kept: anonymous, inactive, the cache failing, or inside a
+    transaction (what is read in one may yet roll back, as for the principal itself)."""
+    if principal_for(user) is None or connection.in_atomic_block:
+        return None
+    return getattr(user, "_xq_principal_tag", None)
 
 
 def forget_users(user_ids: Iterable[int]) -> None:

@@ -3,6 +3,8 @@ object comes from a scoping selector; writes go to services."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -10,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -30,6 +33,7 @@ from core.lists import list_page, render_list
 from core.models import AccessEvent
 from core.submissions import SubmitOnceMixin
 from core.widgets import search_answer
+from institutions.principal import principal_tag
 from institutions.roles import Level
 from institutions.scoping import ScopedViewMixin
 from institutions.selectors import signed_in_user
@@ -38,6 +42,14 @@ from institutions.selectors import signed_in_user
 def file_url(child: Child, anchor: str = "") -> str:
     url = reverse("cases:child_detail", args=[child.pk])
     return f"{url}#{anchor}" if anchor else url
+
+
+def _filters_key(user: Any, query: str) -> str:
+    """What the list's filter form depends on: the user's principal (their schools and homes
+    fill its pickers; a change of area, role or institution renames it), the language and the
+    filters asked for. Empty when it cannot be kept."""
+    tag = principal_tag(user)
+    return f"{user.pk}:{tag}:{get_language()}:{query}" if tag else ""
 
 
 class ChildListView(ScopedViewMixin, View):
@@ -66,6 +78,7 @@ class ChildListView(ScopedViewMixin, View):
             rows_target="child-rows",
             context={
                 "filter": filterset,
+                "filters_key": _filters_key(user, listed["query"]),
                 "children": listed["rows"],
                 "child_rows": child_rows(listed["rows"]),
                 **listed,
