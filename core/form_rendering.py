@@ -93,57 +93,66 @@ def _writes_options(widget: Mapping[str, Any]) -> bool:
     )
 
 
+def _grouped(
+    widget: Mapping[str, Any],
+    write: Callable[[Mapping[str, Any]], str],
+    opening: str,
+    closing: str,
+) -> str:
+    """The options of each group of a choice widget, a named group between `opening` (its
+    `{}` takes the group's name) and `closing`."""
+    out = []
+    for group, options, _index in widget["optgroups"]:
+        if group:
+            out.append(opening.format(_shown(group)))
+        out.extend(write(option) for option in options)
+        if group:
+            out.append(closing)
+    return "".join(out)
+
+
 def _select(widget: Mapping[str, Any]) -> str:
     """django/forms/widgets/select.html."""
-    out = [f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>']
-    for group_name, options, _index in widget["optgroups"]:
-        if group_name:
-            out.append(f'\n  <optgroup label="{_shown(group_name)}">')
-        for option in options:
-            out.append("\n  " + OPTION_WRITERS[option["template_name"]](option))
-        if group_name:
-            out.append("\n  </optgroup>")
-    out.append("\n</select>\n")
-    return "".join(out)
+    options = _grouped(
+        widget,
+        lambda option: "\n  " + OPTION_WRITERS[option["template_name"]](option),
+        '\n  <optgroup label="{}">',
+        "\n  </optgroup>",
+    )
+    return (
+        f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>{options}\n</select>\n'
+    )
+
+
+def _plain_option(option: Mapping[str, Any]) -> str:
+    chosen = " selected" if option["selected"] else ""
+    return (
+        f'<option value="{_as_string(option["value"])}"{chosen}>{_shown(option["label"])}</option>'
+    )
 
 
 def _long_select(widget: Mapping[str, Any]) -> str:
     """core/widgets/long_select.html: the options in one loop, without line ends."""
-    out = [f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>']
-    for group_name, options, _index in widget["optgroups"]:
-        if group_name:
-            out.append(f'<optgroup label="{_shown(group_name)}">')
-        for option in options:
-            chosen = " selected" if option["selected"] else ""
-            out.append(
-                f'<option value="{_as_string(option["value"])}"{chosen}>'
-                f"{_shown(option['label'])}</option>"
-            )
-        if group_name:
-            out.append("</optgroup>")
-    out.append("</select>\n")
-    return "".join(out)
+    options = _grouped(widget, _plain_option, '<optgroup label="{}">', "</optgroup>")
+    return f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>{options}</select>\n'
 
 
 def _multiple_input(widget: Mapping[str, Any]) -> str:
     """django/forms/widgets/multiple_input.html (radio and checkbox groups)."""
     attrs = widget["attrs"]
     ident, css = attrs.get("id"), attrs.get("class")
-    out = ["<div"]
+    opening = "<div"
     if ident:
-        out.append(f' id="{_shown(ident)}"')
+        opening += f' id="{_shown(ident)}"'
     if css:
-        out.append(f' class="{_shown(css)}"')
-    out.append(">")
-    for group, options, _index in widget["optgroups"]:
-        if group:
-            out.append(f"\n  <div><label>{_shown(group)}</label>")
-        for option in options:
-            out.append("<div>\n    " + OPTION_WRITERS[option["template_name"]](option) + "</div>")
-        if group:
-            out.append("\n  </div>")
-    out.append("\n</div>\n")
-    return "".join(out)
+        opening += f' class="{_shown(css)}"'
+    options = _grouped(
+        widget,
+        lambda option: "<div>\n    " + OPTION_WRITERS[option["template_name"]](option) + "</div>",
+        "\n  <div><label>{}</label>",
+        "\n  </div>",
+    )
+    return f"{opening}>{options}\n</div>\n"
 
 
 def _textarea(widget: Mapping[str, Any]) -> str:
