@@ -47,18 +47,26 @@ def render_list(
 
 
 @cache
-def _url_for_each(name: str, urlconf: str | None, prefix: str) -> Callable[[Any], str]:
-    stand_in = "2147483647"  # an int, so that the URL pattern takes it
-    head, found, tail = reverse(name, urlconf=urlconf, args=[int(stand_in)]).partition(stand_in)
-    if not found:  # pragma: no cover: a URL that does not show its key
-        return lambda pk: reverse(name, urlconf=urlconf, args=[pk])
-    return lambda pk: f"{head}{int(pk)}{tail}"
+def _kept_reverse(name: str, urlconf: str | None, prefix: str, args: tuple[Any, ...]) -> str:
+    return reverse(name, urlconf=urlconf, args=list(args))
+
+
+def kept_reverse(name: str, *args: Any) -> str:
+    """`reverse(name, args=args)` for constant arguments, reversed once per process, URL
+    configuration and script prefix (the menu every page writes, the rows' stand-in below)."""
+    return _kept_reverse(name, get_urlconf(), get_script_prefix(), args)
+
+
+_STAND_IN = 2147483647  # an int, so that the URL pattern takes it
 
 
 def url_for_each(name: str) -> Callable[[Any], str]:
     """`reverse(name, args=[pk])` for the many rows of a page at the cost of none: the URL is
     reversed once per process around a stand-in key, and each row's key put in its place."""
-    return _url_for_each(name, get_urlconf(), get_script_prefix())
+    head, found, tail = kept_reverse(name, _STAND_IN).partition(str(_STAND_IN))
+    if not found:  # pragma: no cover: a URL that does not show its key
+        return lambda pk: reverse(name, args=[pk])
+    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 @cache

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import get_script_prefix, get_urlconf, reverse
 
+from core.lists import kept_reverse
 from core.navigation import menu_entries
 from core.notifications import unread_badge_count
-
-
-@cache
-def _menu_url(url_name: str, urlconf: str | None, prefix: str) -> str:
-    """A menu entry's URL, reversed once per process (every page writes the whole menu)."""
-    return reverse(url_name, urlconf=urlconf)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -27,7 +20,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items = [
             {
                 "label": entry.label,
-                "url": _menu_url(entry.url_name, get_urlconf(), get_script_prefix()),
+                "url": kept_reverse(entry.url_name),
                 "icon": entry.icon,
             }
             for entry in menu_entries()

@@ -30,3 +30,19 @@ def test_a_rows_choice_label_is_the_one_django_shows(language):
             assert choice_label(child, "risk_level") == child.get_risk_level_display()
         unknown = Child(risk_level=99)
         assert choice_label(unknown, "risk_level") == unknown.get_risk_level_display() == 99
+
+
+def test_a_kept_reverse_follows_the_script_prefix():
+    from django.urls import set_script_prefix
+
+    from core.lists import kept_reverse
+
+    assert kept_reverse("cases:child_list") == reverse("cases:child_list")
+    set_script_prefix("/county/")
+    try:
+        assert kept_reverse("cases:child_list") == reverse("cases:child_list")
+        assert kept_reverse("cases:child_list").startswith("/county/")
+        assert url_for_each("cases:child_detail")(5).startswith("/county/")
+    finally:
+        set_script_prefix("/")
+    assert not kept_reverse("cases:child_list").startswith("/county/")
