@@ -202,66 +202,47 @@ def _due_select(kind: TaskKind, today: date, child_ids: list[int] | None) -> tup
     )
 
 
-def plan_kind(
-    kind: TaskKind, *, today: date, lookahead: int, child_ids: list[int] | None = None
-) -> KindResult:
-    """Bring the tasks of one kind in line with the data: move, cancel, create.
-
-    For a few children (a write just touched them) the generator is a common table expression
-    of each of the three statements; for all children it is computed once into a temporary
-    table the three statements read (five statements: the generator's cost is paid once).
-    Call it inside a transaction."""
-    select, select_params = _due_select(kind, today, child_ids)
-    only = "AND t.child_id = ANY(%s)" if child_ids is not None else ""
-    only_params = [child_ids] if child_ids is not None else []
-    result = KindResult()
-    with connection.cursor() as cursor:
-        if child_ids is None:
-            cursor.execute(f"CREATE TEMPORARY TABLE due ON COMMIT DROP AS {select}", select_params)
-            cursor.execute("ANALYZE due")
-            due_sql, due_params = "", []
-        else:
-            due_sql, due_params = f"WITH due AS ({select})", select_params
-        # Move: the pending task follows its due date and the person it now falls to.
-        cursor.execute(
-            f"""{due_sql}
-            UPDATE followups_task t SET due_on = due.due_on,
+# The three writes of a kind, reading its due rows from `source` (the temporary table of a full
+# run, or a common table expression). Each `_…_params` gives the parameters of its statement.
+def _move_sql(source: str) -> str:
+    """Move: the pending task follows its due date and the person it now falls to."""
+    return f"""UPDATE followups_task t SET due_on = due.due_on,
                 assignee_id = due.assignee_id,
                 source_id = due.source_id,
                 status = CASE WHEN due.due_on >= %s THEN 'open'
                               WHEN t.status = 'open' THEN 'overdue' ELSE t.status END,
                 escalated_at = CASE WHEN due.due_on >= %s THEN NULL ELSE t.escalated_at END,
                 escalated_to_id = CASE WHEN due.due_on >= %s THEN NULL ELSE t.escalated_to_id END
-            FROM due
+            FROM {source} due
             WHERE t.kind = %s AND t.child_id = due.child_id AND t.status = ANY(%s)
               AND (t.due_on <> due.due_on
                    OR t.assignee_id IS DISTINCT FROM due.assignee_id
                    OR t.source_id IS DISTINCT FROM due.source_id)
               AND NOT EXISTS (SELECT 1 FROM followups_task x WHERE x.child_id = t.child_id
-                              AND x.kind = t.kind AND x.due_on = due.due_on AND x.id <> t.id)""",  # noqa: S608
-            [*due_params, today, today, today, kind.kind, PENDING],
-        )
-        result.moved = cursor.rowcount
-        # Cancel: pending tasks the data no longer asks for (child closed, plan ended).
-        cursor.execute(
-            f"""{due_sql}
-            UPDATE followups_task t SET status = 'cancelled', closed_at = now(),
+                              AND x.kind = t.kind AND x.due_on = due.due_on AND x.id <> t.id)"""  # noqa: S608
+
+
+def _move_params(kind: TaskKind, today: date) -> list[Any]:
+    return [today, today, today, kind.kind, PENDING]
+
+
+def _cancel_sql(source: str, only: str) -> str:
+    """Cancel: pending tasks the data no longer asks for (child closed, plan ended)."""
+    return f"""UPDATE followups_task t SET status = 'cancelled', closed_at = now(),
                 closed_by_record = 'no longer due'
             WHERE t.kind = %s AND t.status = ANY(%s) {only}
-              AND NOT EXISTS (SELECT 1 FROM due WHERE due.child_id = t.child_id)""",  # noqa: S608
-            [*due_params, kind.kind, PENDING, *only_params],
-        )
-        result.cancelled = cursor.rowcount
-        # Create: what falls due within the look-ahead, with its real (maybe past) due date. A
-        # task cancelled on that date comes back (a plan ended and made again the same day); a
-        # task done on that date stays done (a review that set no new date is not due twice).
-        cursor.execute(
-            f"""{due_sql}
-            INSERT INTO followups_task (child_id, kind, due_on, assignee_id, source_id, status,
+              AND NOT EXISTS (SELECT 1 FROM {source} due WHERE due.child_id = t.child_id)"""  # noqa: S608
+
+
+def _create_sql(source: str) -> str:
+    """Create: what falls due within the look-ahead, with its real (maybe past) due date. A
+    task cancelled on that date comes back (a plan ended and made again the same day); a task
+    done on that date stays done (a review that set no new date is not due twice)."""
+    return f"""INSERT INTO followups_task (child_id, kind, due_on, assignee_id, source_id, status,
                 created_at, closed_by_record)
             SELECT due.child_id, %s, due.due_on, due.assignee_id, due.source_id,
                 CASE WHEN due.due_on < %s THEN 'overdue' ELSE 'open' END, now(), ''
-            FROM due
+            FROM {source} due
             WHERE due.due_on <= %s::date + %s::integer
               AND NOT EXISTS (SELECT 1 FROM followups_task t WHERE t.child_id = due.child_id
                               AND t.kind = %s AND t.status = ANY(%s))
@@ -269,21 +250,86 @@ def plan_kind(
                 assignee_id = EXCLUDED.assignee_id, source_id = EXCLUDED.source_id,
                 created_at = now(), closed_at = NULL, closed_by_record = '',
                 reminded_on = NULL, escalated_at = NULL, escalated_to_id = NULL
-            WHERE followups_task.status = 'cancelled'""",  # noqa: S608
-            [*due_params, kind.kind, today, today, lookahead, kind.kind, PENDING],
-        )
+            WHERE followups_task.status = 'cancelled'"""  # noqa: S608
+
+
+def _create_params(kind: TaskKind, today: date, lookahead: int) -> list[Any]:
+    return [kind.kind, today, today, lookahead, kind.kind, PENDING]
+
+
+def plan_kind(kind: TaskKind, *, today: date, lookahead: int) -> KindResult:
+    """Bring the tasks of one kind in line with the data for all children: move, cancel,
+    create. The generator is computed once into a temporary table the three statements read
+    (five statements: the generator's cost is paid once). Call it inside a transaction."""
+    select, select_params = _due_select(kind, today, None)
+    result = KindResult()
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE due ON COMMIT DROP AS {select}", select_params)
+        cursor.execute("ANALYZE due")
+        cursor.execute(_move_sql("due"), _move_params(kind, today))
+        result.moved = cursor.rowcount
+        cursor.execute(_cancel_sql("due", ""), [kind.kind, PENDING])
+        result.cancelled = cursor.rowcount
+        cursor.execute(_create_sql("due"), _create_params(kind, today, lookahead))
         result.created = cursor.rowcount
-        if child_ids is None:
-            cursor.execute("DROP TABLE due")
+        cursor.execute("DROP TABLE due")
     return result
+
+
+def plan_few(
+    kinds: Iterable[TaskKind], *, today: date, lookaheads: dict[str, int], child_ids: list[int]
+) -> dict[str, KindResult]:
+    """The same for the few children a write just touched, every kind in one statement: each
+    kind's generator is a common table expression its three writes read (computed once), and
+    the writes are data-modifying common table expressions. They see one snapshot, which is
+    what the three statements in turn would see: a kind's moves touch the pending tasks of
+    children still due, its cancellations those of children no longer due, and its creations
+    children due with no pending task, so no row is written twice and none depends on another
+    write of the statement."""
+    kinds = list(kinds)
+    if not kinds:
+        return {}
+    parts: list[str] = []
+    params: list[Any] = []
+    counts: list[str] = []
+    for i, kind in enumerate(kinds):
+        select, select_params = _due_select(kind, today, child_ids)
+        lookahead = lookaheads.get(kind.kind, 14)
+        parts += [
+            f"due_{i} AS ({select})",
+            f"moved_{i} AS ({_move_sql(f'due_{i}')} RETURNING 1)",
+            f"cancelled_{i} AS ({_cancel_sql(f'due_{i}', 'AND t.child_id = ANY(%s)')} RETURNING 1)",
+            f"created_{i} AS ({_create_sql(f'due_{i}')} RETURNING 1)",
+        ]
+        params += [
+            *select_params,
+            *_move_params(kind, today),
+            kind.kind,
+            PENDING,
+            child_ids,
+            *_create_params(kind, today, lookahead),
+        ]
+        counts += [
+            f"(SELECT count(*) FROM {name}_{i})"  # noqa: S608 (names made here)
+            for name in ("moved", "cancelled", "created")
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(counts)}", params)
+        row = cursor.fetchone()
+    return {
+        kind.kind: KindResult(moved=row[3 * i], cancelled=row[3 * i + 1], created=row[3 * i + 2])
+        for i, kind in enumerate(kinds)
+    }
 
 
 def plan_tasks(
     *, today: date, child_ids: Iterable[int] | None = None, lookaheads: dict[str, int]
 ) -> dict[str, KindResult]:
     """Every registered kind, for all children or only `child_ids`."""
-    ids = None if child_ids is None else sorted(set(child_ids))
+    if child_ids is not None:
+        ids = sorted(set(child_ids))
+        return plan_few(task_kinds(), today=today, lookaheads=lookaheads, child_ids=ids)
     return {
-        k.kind: plan_kind(k, today=today, lookahead=lookaheads.get(k.kind, 14), child_ids=ids)
+        k.kind: plan_kind(k, today=today, lookahead=lookaheads.get(k.kind, 14))
         for k in task_kinds()
     }

@@ -132,6 +132,47 @@ def test_the_statement_compiled_for_one_child_plans_the_next_childs_tasks_and_on
     assert {key[0] for key in scheduling._compiled if key[2] == today and key[3]} == kinds
 
 
+def test_planning_a_few_children_is_one_statement_that_moves_cancels_and_creates():
+    """A write plans its children's tasks of every kind in one statement; it leaves them as
+    the full run would."""
+    from cases.models import Child
+    from followups.scheduling import KindResult
+
+    today = timezone.localdate()
+    moved, closed, new = (child_in_scope_of("director_a") for _ in range(3))
+    tasks_plan(today=today)
+    # Changed behind the signals' back, as a bulk change or another process would:
+    # the first child's care team names another director, the second's file is closed,
+    # and the third has no task yet.
+    CareTeamMember.objects.bulk_create(
+        [
+            CareTeamMember(
+                child=moved,
+                team_role=CareTeamMember.TeamRole.CHILD_DIRECTOR,
+                user=user("director_b"),
+                is_active=True,
+            )
+        ]
+    )
+    Child.objects.filter(pk=closed.pk).update(
+        status=Child.Status.CLOSED, status_reason="测试：已成年", closed_at=timezone.now()
+    )
+    Task.objects.filter(child=new).delete()
+
+    with CaptureQueriesContext(connection) as queries:
+        result = tasks_plan(today=today, child_ids=[moved.pk, closed.pk, new.pk])
+    writes = [q["sql"] for q in queries.captured_queries if "followups_task " in q["sql"]]
+    assert len(writes) == 1
+    assert result[Task.Kind.HOME_VISIT] == KindResult(moved=1, cancelled=1, created=1)
+    assert pending(moved, Task.Kind.HOME_VISIT).assignee == user("director_b")
+    assert pending(closed, Task.Kind.HOME_VISIT) is None
+    assert pending(new, Task.Kind.HOME_VISIT).assignee == user("director_a")
+    # The full run finds nothing left to do.
+    planned = all_tasks()
+    tasks_plan(today=today)
+    assert all_tasks() == planned
+
+
 def test_a_talk_does_not_close_the_home_visit_task():
     child = child_in_scope_of("director_a")
     tasks_plan(today=timezone.localdate())
