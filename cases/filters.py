@@ -8,6 +8,7 @@ this module never imports them. The GET names are an interface: the dashboards l
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -135,17 +136,59 @@ class ChildFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = _FilterForm
 
-    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if user is None and self.request is not None and self.request.user.is_authenticated:
-            user = self.request.user  # the API's filter backend passes the request, not the user
+    # The two pickers whose rows depend on the user (their querysets are set per filterset).
+    PICKERS = ("school", "residential_institution")
+
+    def __init__(
+        self,
+        data: QueryDict | dict[str, Any] | None = None,
+        queryset: QuerySet[Child] | None = None,
+        *,
+        request: HttpRequest | None = None,
+        prefix: str | None = None,
+        user: User | None = None,
+    ) -> None:
+        # What django-filter's FilterSet.__init__ does, except that each filter is copied one
+        # level deep instead of deep-copied with its labels, choices and widget: that copy cost
+        # a millisecond per list page. Nothing a filterset changes on its filters is shared
+        # with the class's (tests/cases/test_child_filter_copies.py).
+        if queryset is None:
+            queryset = Child.objects.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {
+            name: _own_copy(filter_, self, queryset.model)
+            for name, filter_ in self.base_filters.items()
+        }
+        if user is None and request is not None and request.user.is_authenticated:
+            user = request.user  # the API's filter backend passes the request
         if user is not None:
-            # Built once for both pickers (the user's area and own institutions: a subquery
-            # whose building cost a millisecond), then narrowed to each one's kinds.
-            residential = set(Institution.RESIDENTIAL_KINDS)
-            mine = institutions_for(user, {Institution.Kind.SCHOOL, *residential})
-            self.filters["school"].queryset = mine.filter(kind=Institution.Kind.SCHOOL)
-            self.filters["residential_institution"].queryset = mine.filter(kind__in=residential)
+            self.narrow_pickers(user)
+
+    def narrow_pickers(self, user: User) -> None:
+        """The school and institution pickers offer the user's area and own institutions:
+        built once for both (a subquery whose building cost a millisecond), then narrowed to
+        each one's kinds."""
+        residential = set(Institution.RESIDENTIAL_KINDS)
+        mine = institutions_for(user, {Institution.Kind.SCHOOL, *residential})
+        self.filters["school"].queryset = mine.filter(kind=Institution.Kind.SCHOOL)
+        self.filters["residential_institution"].queryset = mine.filter(kind__in=residential)
+
+    @property
+    def form(self) -> forms.Form:
+        """The filters' form, of a class built once per process from the class's filters
+        (django-filter builds a new class, and every field of it, for each filterset); the
+        pickers get this filterset's querysets."""
+        if not hasattr(self, "_form"):
+            form_class = _form_class(type(self), tuple(self.base_filters.items()))
+            form = form_class(self.data if self.is_bound else None, prefix=self.form_prefix)
+            for name in self.PICKERS:
+                form.fields[name].queryset = self.filters[name].queryset  # type: ignore[attr-defined]
+            self._form = form
+        return self._form
 
     SORTS = {
         "name": ("name_pinyin", "id"),
@@ -221,6 +264,43 @@ class ChildFilter(django_filters.FilterSet):
                 rest.pop("page", None)
                 chips.append({"name": name, "text": text, "remove": rest.urlencode()})
         return chips
+
+
+def _own_copy(filter_: django_filters.Filter, parent: Any, model: Any) -> django_filters.Filter:
+    """A filter for one filterset: a copy with its own field arguments, no built form field,
+    its method bound to this copy, and the filterset as its parent."""
+    own = copy.copy(filter_)
+    own.__dict__.pop("_field", None)
+    own.extra = dict(filter_.extra)
+    if own.method is not None:
+        own.method = own.method  # a FilterMethod of this copy, not of the class's filter
+    own.model = model
+    own.parent = parent
+    return own
+
+
+# Form classes of filterset classes, by the class and its filters (see _form_class).
+_FORM_CLASSES: dict[tuple[Any, ...], type[forms.Form]] = {}
+
+
+def _form_class(
+    filterset: type[django_filters.FilterSet],
+    filters: tuple[tuple[str, django_filters.Filter], ...],
+) -> type[forms.Form]:
+    """The form class of a filterset class and its filters (registered filters join at start:
+    they are part of the key). Built from copies: the class's filters keep no form field."""
+    key = (filterset, filters)
+    found = _FORM_CLASSES.get(key)
+    if found is None:
+        fields = {}
+        for name, filter_ in filters:
+            own = copy.deepcopy(filter_)
+            own.model = filterset._meta.model  # for a default label, as django-filter does
+            fields[name] = own.field
+        found = _FORM_CLASSES[key] = type(
+            f"{filterset.__name__}Form", (filterset._meta.form,), fields
+        )
+    return found
 
 
 def _is_toggle(field: forms.Field | None) -> bool:
