@@ -17,6 +17,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from core.access_log import access_record
 from core.db_routing import reads_from_replica
+from core.lists import kept_reverse
 from core.models import AccessEvent
 from core.navigation import home_panels
 from core.spreadsheets import Sheet, csv_bytes, spreadsheet_response, xlsx_bytes
@@ -126,7 +127,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     subregions = list(Region.objects.filter(parent_id=region.code).order_by("code"))
 
     def drill_url(code: str) -> str:
-        return f"{reverse('dashboards:dashboard')}?{urlencode({'region': code, 'months': months})}"
+        query = urlencode({"region": code, "months": months})
+        return f"{kept_reverse('dashboards:dashboard')}?{query}"
 
     tables = tables_from(
         data["indicators"], region=region.code, subregions=subregions, drill_url=drill_url
