@@ -46,24 +46,29 @@ def _drop(database: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory):
+def prefix():
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    prefix = f"test_bench_{worker}_{os.getpid()}"
+    return f"test_bench_{worker}_{os.getpid()}"
+
+
+@pytest.fixture(scope="module")
+def figures(prefix, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "out.json"
     command = [
         sys.executable,
         "bench/run.py",
-        *("--sizes", str(SIZE), "--requests", "2", "--json", str(out)),
+        *("--sizes", str(SIZE), "--requests", "2", "--json", str(out), "--keep"),
         *("--load-users", "5", "--load-seconds", "5", "--db-prefix", prefix),
     ]
     try:
         result = subprocess.run(
             command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
         )
+        assert result.returncode == 0, result.stderr[-4000:] + result.stdout
+        yield json.loads(out.read_text()), result.stdout
     finally:
         _drop(f"{prefix}_{SIZE}")
-    assert result.returncode == 0, result.stderr[-4000:] + result.stdout
-    return json.loads(out.read_text()), result.stdout
+        _drop(f"{prefix}_{SIZE}_generated")
 
 
 def _measured(figures):
@@ -131,3 +136,35 @@ def test_the_report_the_scheduled_jobs_and_the_load(figures):
     assert export["status"] == 200 and export["rows"] == SIZE
     assert 0 < export["worker_before_mb"] <= export["worker_peak_mb"]
     assert f"Export of {SIZE:,} rows" in report and "at its peak" in report
+
+
+def test_each_run_measures_a_new_copy_of_the_generated_data(figures, prefix):
+    """What a run wrote (the access log of its pages, the load's visits) is not there for the
+    next: it measures a new copy of the generated province, with nothing left in Redis."""
+    import redis
+
+    from bench.run import prepare_database
+
+    name = f"{prefix}_{SIZE}"
+    with psycopg.connect(_server_url(name), autocommit=True) as conn:
+        (logged,) = conn.execute("SELECT count(*) FROM cases_accessevent").fetchone()
+        conn.execute("CREATE TABLE left_by_the_last_run (id int)")
+    cache = redis.Redis.from_url(os.environ["REDIS_URL"])
+    cache.set(f"{name}:1:left", "by the last run")
+    try:
+        again, created, seconds = prepare_database(SIZE, prefix)
+    finally:
+        leftover = cache.get(f"{name}:1:left")
+        cache.delete(f"{name}:1:left")
+        cache.close()
+    assert (again, created, seconds) == (name, False, None)  # the generated data reused
+    assert leftover is None
+    with psycopg.connect(_server_url(name)) as conn:
+        tables = conn.execute("SELECT to_regclass('left_by_the_last_run')").fetchone()
+        (fresh,) = conn.execute("SELECT count(*) FROM cases_accessevent").fetchone()
+        (children,) = conn.execute(
+            "SELECT count(*) FROM cases_child WHERE residence_region_id LIKE '98%%'"
+        ).fetchone()
+    assert tables == (None,)
+    assert fresh < logged  # the pages the run read are no longer in the log
+    assert children == SIZE
