@@ -363,8 +363,9 @@ def prepare_database(size: int, prefix: str) -> tuple[str, bool, float | None]:
         say(f"{generated}: creating the database")
         drop_database(generated)
         create_database(generated)
-    manage(bench_env(generated), "migrate", "--noinput", "-v", "0")
-    manage(bench_env(generated), "sync_roles")
+    env = bench_env(generated)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "sync_roles")
     seconds: float | None = None
     if reuse:
         say(f"{generated}: reusing the generated province of {size:,} children")
@@ -373,7 +374,7 @@ def prepare_database(size: int, prefix: str) -> tuple[str, bool, float | None]:
         started = time.monotonic()
         # The generator refuses production settings; it runs as development with the same
         # keys (the ID numbers it hashes and encrypts are read by the served app).
-        generate_env = {**bench_env(generated), "DJANGO_ENV": "development"}
+        generate_env = {**env, "DJANGO_ENV": "development"}
         result = subprocess.run(
             [PYTHON, "bench/generate.py", "--children", str(size)],
             cwd=ROOT,
