@@ -145,8 +145,13 @@ class Assessment(models.Model):
         CLINIC = "clinic", _("Clinic")
         OTHER = "other", _("Other")
 
+    # Looked up through assessment_child_latest, which begins with it.
     child = models.ForeignKey(
-        Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="assessments"
+        Child,
+        verbose_name=_("child"),
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        db_index=False,
     )
     instrument = models.ForeignKey(
         Instrument, verbose_name=_("instrument"), on_delete=models.PROTECT, related_name="results"
@@ -220,7 +225,10 @@ class Assessment(models.Model):
 class ScreeningAbsence(models.Model):
     """A child of a session's roster who was not screened, and why."""
 
-    session = models.ForeignKey(ScreeningSession, on_delete=models.PROTECT, related_name="absences")
+    # Looked up through absence_once_per_session, which begins with it.
+    session = models.ForeignKey(
+        ScreeningSession, on_delete=models.PROTECT, related_name="absences", db_index=False
+    )
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
@@ -259,8 +267,13 @@ class Alert(models.Model):
         MERGED = "merged", _("Merged into the open alert of the same cause")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged (before outcomes were recorded)")
 
+    # Looked up through alert_child, which begins with it.
     child = models.ForeignKey(
-        Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="alerts"
+        Child,
+        verbose_name=_("child"),
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        db_index=False,
     )
     assessment = models.ForeignKey(
         Assessment, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"

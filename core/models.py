@@ -15,11 +15,13 @@ class Submission(models.Model):
     """One use of a form's one-time key: a repeated POST with it gets the first result."""
 
     key = models.UUIDField(_("submission key"))
+    # Looked up through submission_once_per_user, which begins with it.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
         on_delete=models.CASCADE,
         related_name="+",
+        db_index=False,
     )
     path = models.CharField(_("path"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
@@ -59,6 +61,7 @@ class AccessEvent(models.Model):
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     # Empty for a failed sign-in as an unknown user name, and for the system's own steps.
+    # Looked up through access_user_time, which begins with it.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
@@ -66,8 +69,10 @@ class AccessEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="access_events",
+        db_index=False,
     )
     # A row about a child points up to it by name (DESIGN.md §3: models may, code may not).
+    # Looked up through access_child_time, which begins with it.
     child = models.ForeignKey(
         "cases.Child",
         verbose_name=_("child"),
@@ -75,6 +80,7 @@ class AccessEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="access_events",
+        db_index=False,
     )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     path = models.CharField(_("path"), max_length=300, blank=True)
@@ -100,11 +106,13 @@ class AccessEvent(models.Model):
 class Notification(models.Model):
     """A message to one user in the app, with a link to what it is about."""
 
+    # Looked up through notification_recipient, which begins with it.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recipient"),
         on_delete=models.PROTECT,
         related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=40)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
@@ -255,11 +263,13 @@ class ExportJob(models.Model):
         XLSX = "xlsx", "Excel (XLSX)"
         CSV = "csv", "CSV"
 
+    # Looked up through exportjob_requester, which begins with it.
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requested by"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     # Which export (core.exports registry) and the list's filters, as the query string had them.
     kind = models.CharField(_("kind"), max_length=40)
@@ -310,7 +320,10 @@ class ExportChunk(models.Model):
     piece and the download sends it so, and neither holds a province's file whole. In the
     database, not on a disk of one machine: any web worker can send what any worker wrote."""
 
-    job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="chunks")
+    # Looked up through exportchunk_job_seq, which begins with it.
+    job = models.ForeignKey(
+        ExportJob, on_delete=models.CASCADE, related_name="chunks", db_index=False
+    )
     seq = models.PositiveIntegerField(_("piece"))
     data = models.BinaryField(_("data"))
 

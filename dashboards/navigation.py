@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.navigation import (
     HomePanel,
@@ -15,6 +14,7 @@ from core.navigation import (
     register_menu_entries,
 )
 from dashboards.selectors import DASHBOARD_PERMISSION
+from institutions.principal import principal_for
 from institutions.selectors import active_memberships
 from institutions.twofactor import two_factor_required
 
@@ -28,8 +28,10 @@ def _roles_panel(user: Any) -> dict[str, Any]:
 
 
 def _security_panel(user: Any) -> dict[str, Any]:
+    # The principal knows the user's confirmed devices (authenticator apps, the only kind).
+    principal = principal_for(user)
     return {
-        "enrolled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        "enrolled": principal is not None and principal.has_device,
         "required": two_factor_required(user),
     }
 

@@ -61,8 +61,13 @@ class Visit(models.Model):
         REFER = "refer", _("Refer for assessment or treatment")
         REPORT = "report", _("Report to the supervisor")
 
+    # Looked up through visit_child_latest, which begins with it.
     child = models.ForeignKey(
-        "cases.Child", verbose_name=_("child"), on_delete=models.PROTECT, related_name="visits"
+        "cases.Child",
+        verbose_name=_("child"),
+        on_delete=models.PROTECT,
+        related_name="visits",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.HOME_VISIT)
     visited_on = models.DateField(_("date"))
@@ -194,7 +199,10 @@ class Activity(models.Model):
 class ActivityAttendance(models.Model):
     """A child (or a named guardian of a child) who attended an activity."""
 
-    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="attendance")
+    # Looked up through attendance_once, which begins with it.
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, related_name="attendance", db_index=False
+    )
     child = models.ForeignKey(
         "cases.Child", on_delete=models.PROTECT, related_name="activity_attendance"
     )
@@ -403,8 +411,13 @@ class Task(models.Model):
     # The statuses of a task still to do.
     PENDING = ("open", "overdue", "escalated")
 
+    # Looked up through task_once, which begins with it.
     child = models.ForeignKey(
-        "cases.Child", verbose_name=_("child"), on_delete=models.PROTECT, related_name="tasks"
+        "cases.Child",
+        verbose_name=_("child"),
+        on_delete=models.PROTECT,
+        related_name="tasks",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     due_on = models.DateField(_("due"))

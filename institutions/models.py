@@ -150,8 +150,13 @@ class Agency(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    # Looked up through agency_unique_name, which begins with it.
     region = models.ForeignKey(
-        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="agencies"
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="agencies",
+        db_index=False,
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -208,8 +213,13 @@ class Institution(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    # Looked up through institution_unique_name, which begins with it.
     region = models.ForeignKey(
-        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="institutions"
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="institutions",
+        db_index=False,
     )
     supervising_agency = models.ForeignKey(
         Agency,
@@ -259,8 +269,13 @@ class Membership(models.Model):
         APPROVED = "approved", _("Approved")
         REFUSED = "refused", _("Refused")
 
+    # Looked up through membership_user_active, which begins with it.
     user = models.ForeignKey(
-        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="memberships"
+        User,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        db_index=False,
     )
     agency = models.ForeignKey(
         Agency,
@@ -398,7 +413,10 @@ class Training(models.Model):
 class TrainingAttendance(models.Model):
     """A staff member who attended a training."""
 
-    training = models.ForeignKey(Training, on_delete=models.PROTECT, related_name="attendance")
+    # Looked up through training_attendance_once, which begins with it.
+    training = models.ForeignKey(
+        Training, on_delete=models.PROTECT, related_name="attendance", db_index=False
+    )
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="trainings")
 
     class Meta:

@@ -31,8 +31,13 @@ class Referral(models.Model):
         OUTPATIENT = "outpatient", _("Outpatient")
         INPATIENT = "inpatient", _("Inpatient")
 
+    # Looked up through referral_child, which begins with it.
     child = models.ForeignKey(
-        "cases.Child", verbose_name=_("child"), on_delete=models.PROTECT, related_name="referrals"
+        "cases.Child",
+        verbose_name=_("child"),
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        db_index=False,
     )
     from_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -50,11 +55,13 @@ class Referral(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Looked up through referral_inbox, which begins with it.
     to_institution = models.ForeignKey(
         "institutions.Institution",
         verbose_name=_("referred to"),
         on_delete=models.PROTECT,
         related_name="referrals_received",
+        db_index=False,
     )
     service = models.CharField(_("service needed"), max_length=40)
     reason = models.TextField(_("reason"))

@@ -164,7 +164,7 @@ class Child(models.Model):
         # these varchar foreign keys a varchar_pattern_ops ("_like") index, which LIKE 'code%' uses.
         indexes = [
             GinIndex(fields=["categories"], name="child_categories"),
-            models.Index(fields=["risk_level"], name="child_risk"),
+            # (By risk alone: child_list_order below, which begins with it.)
             models.Index(fields=["status"], name="child_status"),
             # The retention job's candidates: closed files not yet de-identified.
             models.Index(

@@ -14,8 +14,13 @@ from institutions.roles import Level
 class Handover(models.Model):
     """A child moving to another region (转移接续): where from, where to, who, when and why."""
 
+    # Looked up through handover_child_time, which begins with it.
     child = models.ForeignKey(
-        Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="handovers"
+        Child,
+        verbose_name=_("child"),
+        on_delete=models.PROTECT,
+        related_name="handovers",
+        db_index=False,
     )
     from_region = models.ForeignKey(
         Region, verbose_name=_("from region"), on_delete=models.PROTECT, related_name="+"
@@ -167,11 +172,13 @@ class EmergencyAccess(models.Model):
     """Break the glass (紧急访问): a user opens a file outside their scope in an emergency,
     for a few hours, with a stated reason that the supervisor reviews."""
 
+    # Looked up through emergency_access_live, which begins with it.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
         on_delete=models.PROTECT,
         related_name="emergency_accesses",
+        db_index=False,
     )
     child = models.ForeignKey(
         Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="emergency_accesses"

@@ -9,6 +9,7 @@ so inside the usual test transaction nothing is ever kept.
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 from django.test import Client
@@ -94,6 +95,28 @@ def test_a_verified_session_whose_device_is_removed_must_enrol_again_on_the_next
     response = client.get("/children/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/two-factor/?")
+
+
+def test_the_work_lists_security_panel_knows_the_device_from_the_principal():
+    """The home page says two-factor is on once a device is confirmed, and offers to set it up
+    again once the device is gone, without reading the devices on a request the principal
+    answers."""
+    client = client_for("director_a")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Set up two-factor authentication" in client.get("/").content.decode()
+    device = TOTPDevice.objects.create(user=user("director_a"), name="phone", confirmed=True)
+    verified = client.post("/accounts/two-factor/verify/?next=/", {"token": token_for(device)})
+    assert verified.status_code == 302
+    sql_of(client, "/")
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/").content.decode()
+    assert "Two-factor authentication is on." in page
+    assert "Set up two-factor authentication" not in page
+    assert not any("otp_totp_totpdevice" in q["sql"] for q in captured.captured_queries)
+    device.delete()  # (a security administrator resets a lost phone)
+    page = client.get("/").content.decode()
+    assert "Set up two-factor authentication" in page
+    assert "Two-factor authentication is on." not in page
 
 
 def test_what_was_read_inside_a_transaction_rolled_back_is_not_kept():
