@@ -16,22 +16,27 @@ from cases import sections, timeline
 from cases.models import Child
 from institutions.models import User
 
+# The child's current results the file page reads (newest first).
+FILE_RESULTS = 500
 
-def _results(child: Child) -> list[Assessment]:
-    """All current results of the child, loaded once per page and shared by section and timeline."""
+
+def file_results(child: Child) -> list[Assessment]:
+    """The child's current results, newest first (at most FILE_RESULTS), with their
+    instruments: loaded once per page and shared by this section, the timeline and the
+    referrals section's "refer" links."""
     cached = getattr(child, "_assessments_cache", None)
     if cached is None:
         cached = list(
             Assessment.objects.filter(child=child, amendments__isnull=True)
             .select_related("instrument")
-            .order_by("-administered_on", "-id")[:500]
+            .order_by("-administered_on", "-id")[:FILE_RESULTS]
         )
         child._assessments_cache = cached  # type: ignore[attr-defined]
     return cached
 
 
 def section_context(child: Child, user: User) -> dict[str, Any]:
-    results = _results(child)
+    results = file_results(child)
     latest: dict[str, Assessment] = {}
     for a in results:
         latest.setdefault(a.instrument.code, a)
@@ -61,7 +66,7 @@ def section_context(child: Child, user: User) -> dict[str, Any]:
 def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
 
     entries = []
-    for a in _results(child)[:50]:
+    for a in file_results(child)[:50]:
         entries.append(
             timeline.TimelineEntry(
                 a.administered_on,

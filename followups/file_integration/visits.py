@@ -15,14 +15,27 @@ from followups.models import Visit
 from followups.selectors import alert_visits
 from institutions.models import User
 
+# The child's latest visits the file page reads.
+FILE_VISITS = 50
+
+
+def file_visits(child: Child) -> list[Visit]:
+    """The child's latest visits (at most FILE_VISITS), newest first, with their visitors:
+    loaded once per page and shared by the timeline and the referrals section."""
+    cached: list[Visit] | None = getattr(child, "_visits_cache", None)
+    if cached is None:
+        cached = list(
+            Visit.objects.filter(child=child)
+            .select_related("visitor")
+            .order_by("-visited_on", "-id")[:FILE_VISITS]
+        )
+        child._visits_cache = cached  # type: ignore[attr-defined]
+    return cached
+
 
 def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
     entries = []
-    for visit in (
-        Visit.objects.filter(child=child)
-        .select_related("visitor")
-        .order_by("-visited_on", "-id")[:50]
-    ):
+    for visit in file_visits(child):
         concerns = "、".join(str(Visit.Concern(c).label) for c in visit.concerns)
         title = _("%(kind)s by %(who)s") % {"kind": visit.get_kind_display(), "who": visit.visitor}
         if visit.flagged:

@@ -480,3 +480,39 @@ def test_a_flagged_visit_offers_a_prefilled_referral():
     draft(child, visit=visit)
     html = client.get(reverse("cases:child_detail", args=[child.pk])).content.decode()
     assert f"?visit={visit.pk}" not in html
+
+
+def test_the_file_offers_the_newest_three_flagged_visits_even_beyond_the_visits_it_lists():
+    """The refer links come from the visits the file reads for its timeline (the newest 50);
+    a flagged visit older than those, still within the window, is offered all the same."""
+    from followups.models import Visit
+    from followups.services import visit_record
+
+    child = pupil(1)
+    today = timezone.localdate()
+
+    def visit(days_ago: int, *, flagged: bool) -> Visit:
+        return visit_record(
+            child=child,
+            data={
+                "kind": Visit.Kind.HOME_VISIT,
+                "visited_on": today - timedelta(days=days_ago),
+                "concerns": [Visit.Concern.SELF_HARM_TALK] if flagged else [],
+                "note": "演示记录",
+            },
+            by=user("counselor"),
+        )
+
+    flagged = [visit(days, flagged=True) for days in (10, 20, 30, 40)]
+    client = english("counselor")
+    url = reverse("cases:child_detail", args=[child.pk])
+
+    def offered() -> set[int]:
+        html = client.get(url).content.decode()
+        return {v.pk for v in flagged if f"?visit={v.pk}" in html}
+
+    newest_three = {v.pk for v in flagged[:3]}
+    assert offered() == newest_three
+    for days in range(50):  # newer than every flagged one: the timeline's 50 hold none
+        visit(days % 5, flagged=False)
+    assert offered() == newest_three
