@@ -61,10 +61,8 @@ def duplicate_indexes() -> list[tuple[str, str, str]]:
 
 def test_the_check_finds_an_index_that_another_begins_with():
     with connection.cursor() as cursor:
-        cursor.execute('CREATE INDEX "test_duplicate_visit_child" ON "followups_visit" ("child_id")')
-    assert duplicate_indexes() == [
-        ("followups_visit", "test_duplicate_visit_child", "visit_child_latest")
-    ]
+        cursor.execute('CREATE INDEX "test_duplicate" ON "followups_visit" ("child_id")')
+    assert duplicate_indexes() == [("followups_visit", "test_duplicate", "visit_child_latest")]
 
 
 def test_no_index_of_ours_is_the_beginning_of_another():
