@@ -21,19 +21,32 @@ deleted when the job ends. Bump `DASHBOARD_SNAPSHOT_VERSION` to ignore every sna
 
 from __future__ import annotations
 
+import functools
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
+from django.template.loader import get_template
+from django.urls import get_script_prefix
+from django.utils import timezone, translation
 
 from core.jobs import enqueue
 from dashboards.indicators import Context, breakdown_counts, task_counts
 from dashboards.selectors import indicator_figures, trends
 
 REFRESH_TASK = "dashboards.refresh_snapshot"
+# The dashboard's figures drawn from a snapshot (dashboards.views._figures), and what it includes.
+FIGURES_TEMPLATE = "dashboards/partials/figures.html"
+FIGURES_PARTS = (
+    FIGURES_TEMPLATE,
+    "dashboards/partials/indicator.html",
+    "dashboards/partials/breakdown.html",
+    "dashboards/partials/tasks.html",
+)
 # The key names the day, so a snapshot is never served after it; a day bounds its life.
 SNAPSHOT_SECONDS = 24 * 3600
 # The refresh job's time limit, and so the longest a lock can outlive a job that died.
@@ -128,3 +141,41 @@ def dashboard_snapshot(region: str, months: int) -> Snapshot | None:
         queue_refresh(region, months)
         return Snapshot(data, refreshing=True)
     return snapshot
+
+
+@functools.cache
+def _figures_templates() -> str:
+    """A digest of the figures' templates as this process loaded them: a deployment that
+    changes one never serves figures drawn by the old one. (Python that draws them, such as
+    the indicator_row tag, is covered by bumping DASHBOARD_SNAPSHOT_VERSION.)"""
+    sources = "\0".join(
+        get_template(name).template.source  # type: ignore[attr-defined]  # Django's backend
+        for name in FIGURES_PARTS
+    )
+    return hashlib.sha256(sources.encode()).hexdigest()[:16]
+
+
+def figures_key(
+    region: str, months: int, snapshot: Snapshot, groups: Iterable[str], names: Iterable[str]
+) -> str | None:
+    """The cache key of the figures drawn from `snapshot` for the region and period, in the
+    active language with the `groups` in this order, and the `names` the page shows that do
+    not come from the snapshot (subregions, people) as they are now; None when the snapshot is
+    not kept (snapshots switched off)."""
+    if not snapshots_enabled():
+        return None
+    shown = hashlib.sha256("\0".join(names).encode()).hexdigest()[:16]
+    return ":".join(
+        [
+            "dashboards:figures",
+            str(settings.DASHBOARD_SNAPSHOT_VERSION),
+            _figures_templates(),
+            region,
+            str(months),
+            translation.get_language() or "",
+            get_script_prefix(),
+            snapshot.data["computed_at"],
+            ",".join(groups),
+            shown,
+        ]
+    )

@@ -86,14 +86,15 @@ def figure_queries(queries: CaptureQueriesContext) -> list[str]:
 
 
 def doctor(code: str, **changes) -> None:
-    """Rewrite the kept snapshot of `code` (12 months, today): a marker figure, or its age."""
+    """Replace the kept snapshot of `code` (12 months, today) by one with a marker figure, or
+    of another age. Like every snapshot the job builds, it has a time of its own (the page's
+    figures drawn from a snapshot are kept under that time)."""
     key = snapshot_key(code, 12, timezone.localdate())
     data = cache.get(key)
     assert data is not None, "no snapshot kept"
     if "registered" in changes:
         data["indicators"]["registered"]["total"]["children"] = changes["registered"]
-    if "age" in changes:
-        data["computed_at"] = (timezone.now() - changes["age"]).isoformat()
+    data["computed_at"] = (timezone.now() - changes.get("age", timedelta())).isoformat()
     cache.set(key, data, 600)
 
 
