@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +13,7 @@ from assessments.models import Alert, Assessment
 from assessments.selectors import next_reassessment_due, no_instrument_for_age, trend_series
 from cases import sections, timeline
 from cases.models import Child
+from core.lists import choice_label, url_for_each
 from institutions.models import User
 
 # The child's current results the file page reads (newest first).
@@ -66,6 +66,7 @@ def section_context(child: Child, user: User) -> dict[str, Any]:
 def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
 
     entries = []
+    detail_url = url_for_each("assessments:assessment_detail")
     for a in file_results(child)[:50]:
         entries.append(
             timeline.TimelineEntry(
@@ -73,8 +74,8 @@ def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
                 "clipboard-data",
                 _("%(code)s: total %(total)s, %(band)s")
                 % {"code": a.instrument.code, "total": a.total, "band": a.band_text},
-                a.get_risk_level_display(),
-                reverse("assessments:assessment_detail", args=[a.pk]),
+                choice_label(a, "risk_level"),
+                detail_url(a.pk),
                 recorded_at=a.created_at,
             )
         )

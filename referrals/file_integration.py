@@ -17,6 +17,7 @@ from assessments.file_integration import FILE_RESULTS, file_results
 from assessments.models import Assessment
 from cases import sections, timeline
 from cases.models import Child, RiskLevel
+from core.lists import choice_label, url_for_each
 from followups.file_integration.visits import FILE_VISITS, file_visits
 from followups.models import Visit
 from institutions.models import User
@@ -128,15 +129,16 @@ def section_context(child: Child, user: User) -> dict[str, Any]:
 
 def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
     entries = []
+    detail_url = url_for_each("referrals:detail")
     for r in child_referrals(child):
         entries.append(
             timeline.TimelineEntry(
                 r.sent_at or r.created_at,
                 "send",
                 _("Referral to %(institution)s: %(step)s")
-                % {"institution": r.to_institution.name, "step": r.get_status_display()},
-                r.get_urgency_display(),
-                reverse("referrals:detail", args=[r.pk]),
+                % {"institution": r.to_institution.name, "step": choice_label(r, "status")},
+                choice_label(r, "urgency"),
+                detail_url(r.pk),
             )
         )
     return entries

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import sections, timeline
 from cases.models import Child
+from core.lists import choice_label, url_for_each
 from followups.models import ActivityAttendance
 from institutions.models import User
 
@@ -37,9 +37,10 @@ def section_context(child: Child, user: User) -> dict[str, Any]:
 
 def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
     entries = []
+    detail_url = url_for_each("activities:activity_detail")
     for row in _attended(child)[:50]:
         activity = row.activity
-        detail = activity.get_kind_display()
+        detail = choice_label(activity, "kind")
         if row.guardian_attended:
             detail = f"{detail} · {_('a guardian attended')}"
         entries.append(
@@ -48,7 +49,7 @@ def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
                 "easel",
                 _("Activity: %(topic)s") % {"topic": activity.topic},
                 detail,
-                reverse("activities:activity_detail", args=[activity.pk]),
+                detail_url(activity.pk),
                 recorded_at=activity.created_at,
             )
         )

@@ -11,6 +11,7 @@ from assessments.alert_items import AlertItem
 from assessments.models import Alert
 from cases import timeline
 from cases.models import Child
+from core.lists import choice_label, url_for_each
 from followups.models import Visit
 from followups.selectors import alert_visits
 from institutions.models import User
@@ -35,9 +36,13 @@ def file_visits(child: Child) -> list[Visit]:
 
 def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
     entries = []
+    detail_url = url_for_each("followups:visit_detail")
     for visit in file_visits(child):
         concerns = "、".join(str(Visit.Concern(c).label) for c in visit.concerns)
-        title = _("%(kind)s by %(who)s") % {"kind": visit.get_kind_display(), "who": visit.visitor}
+        title = _("%(kind)s by %(who)s") % {
+            "kind": choice_label(visit, "kind"),
+            "who": visit.visitor,
+        }
         if visit.flagged:
             title = _("Flagged: %(title)s") % {"title": title}
         entries.append(
@@ -46,7 +51,7 @@ def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
                 "exclamation-octagon" if visit.flagged else "house-heart",
                 title,
                 concerns,
-                reverse("followups:visit_detail", args=[visit.pk]),
+                detail_url(visit.pk),
                 recorded_at=visit.created_at,
             )
         )
