@@ -152,3 +152,27 @@ def test_removing_an_authenticator_in_the_admin_site_is_logged_as_a_reset():
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
     reset = events("two_factor", user=user("security")).get()
     assert reset.detail["event"] == "reset" and reset.detail["member"] == user("mentor").pk
+
+
+def test_a_logged_read_costs_the_database_no_check_and_still_protects_the_child():
+    """The log takes a row for every child a list shows: no foreign key makes the database look
+    the user and the child up again for each (tests/config/test_partitions.py checks the rest
+    of its shape). A child or user the log names still cannot be deleted."""
+    from django.db.models import ProtectedError
+
+    from cases.models import Child
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'cases_accessevent'::regclass"
+            " AND contype = 'f'"
+        )
+        assert cursor.fetchone() == (0,)
+    client = client_for("director_a")
+    assert client.get("/children/").status_code == 200
+    read = AccessEvent.objects.filter(user=user("director_a"), action=AccessEvent.Action.LIST)
+    child = Child.objects.get(pk=read.latest("id").child_id)
+    with pytest.raises(ProtectedError):
+        child.delete()
+    with pytest.raises(ProtectedError):
+        user("director_a").delete()
