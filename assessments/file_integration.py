@@ -24,15 +24,15 @@ def file_results(child: Child) -> list[Assessment]:
     """The child's current results, newest first (at most FILE_RESULTS), with their
     instruments: loaded once per page and shared by this section, the timeline and the
     referrals section's "refer" links."""
-    cached = getattr(child, "_assessments_cache", None)
-    if cached is None:
-        cached = list(
+    return sections.read_once(
+        child,
+        "assessments",
+        lambda: list(
             Assessment.objects.filter(child=child, amendments__isnull=True)
             .select_related("instrument")
             .order_by("-administered_on", "-id")[:FILE_RESULTS]
-        )
-        child._assessments_cache = cached  # type: ignore[attr-defined]
-    return cached
+        ),
+    )
 
 
 def section_context(child: Child, user: User) -> dict[str, Any]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from cases.models import Child
 from institutions.models import User
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,14 @@ def render_context(child: Child, user: User) -> list[dict[str, Any]]:
         {"anchor": s.anchor, "title": s.title, "template": s.template, **s.context(child, user)}
         for s in _sections
     ]
+
+
+def read_once(child: Child, name: str, read: Callable[[], list[R]]) -> list[R]:
+    """`read()` the first time a page asks for `name` of the child, and the same rows after:
+    the records a section and the timeline (or two sections) both show are read once a page.
+    Kept on the child object the page loaded, so they last as long as the request."""
+    kept: dict[str, Any] = child.__dict__.setdefault("_xq_read_once", {})
+    if name not in kept:
+        kept[name] = read()
+    rows: list[R] = kept[name]
+    return rows

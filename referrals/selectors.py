@@ -26,6 +26,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from cases import sections
 from cases.models import CareTeamMember, Child
 from cases.selectors.scope import child_scope_q
 from core.access import register
@@ -248,15 +249,15 @@ def referral_durations(queryset: QuerySet[Referral]) -> dict[str, Any]:
 
 def child_referrals(child: Child) -> list[Referral]:
     """A child's referrals for the file page: one query, shared by the section and timeline."""
-    cached = getattr(child, "_referrals_cache", None)
-    if cached is None:
-        cached = list(
+    return sections.read_once(
+        child,
+        "referrals",
+        lambda: list(
             Referral.objects.filter(child=child)
             .select_related("to_institution")
             .order_by("-created_at", "-id")[:100]
-        )
-        child._referrals_cache = cached  # type: ignore[attr-defined]
-    return cached
+        ),
+    )
 
 
 def clinical_access(user: User) -> Callable[[Referral], bool]:

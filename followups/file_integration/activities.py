@@ -19,15 +19,15 @@ SHOWN = 200
 
 def _attended(child: Child) -> list[ActivityAttendance]:
     """The child's attendance, newest first, loaded once per page for section and timeline."""
-    cached = getattr(child, "_activity_attendance_cache", None)
-    if cached is None:
-        cached = list(
+    return sections.read_once(
+        child,
+        "activity_attendance",
+        lambda: list(
             ActivityAttendance.objects.filter(child=child)
             .select_related("activity__venue")
             .order_by("-activity__held_on", "-activity_id")[:SHOWN]
-        )
-        child._activity_attendance_cache = cached  # type: ignore[attr-defined]
-    return cached
+        ),
+    )
 
 
 def section_context(child: Child, user: User) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from assessments import alert_items as alert_page
 from assessments.alert_items import AlertItem
 from assessments.models import Alert
-from cases import timeline
+from cases import sections, timeline
 from cases.models import Child
 from core.lists import choice_label, url_for_each
 from followups.models import Visit
@@ -23,15 +23,15 @@ FILE_VISITS = 50
 def file_visits(child: Child) -> list[Visit]:
     """The child's latest visits (at most FILE_VISITS), newest first, with their visitors:
     loaded once per page and shared by the timeline and the referrals section."""
-    cached: list[Visit] | None = getattr(child, "_visits_cache", None)
-    if cached is None:
-        cached = list(
+    return sections.read_once(
+        child,
+        "visits",
+        lambda: list(
             Visit.objects.filter(child=child)
             .select_related("visitor")
             .order_by("-visited_on", "-id")[:FILE_VISITS]
-        )
-        child._visits_cache = cached  # type: ignore[attr-defined]
-    return cached
+        ),
+    )
 
 
 def timeline_entries(child: Child, user: User) -> list[timeline.TimelineEntry]:
