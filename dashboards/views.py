@@ -120,15 +120,16 @@ def _figures(
     agency's groups first): rendered once per snapshot and kept beside it, a supervisor's
     dashboard costs a read of the cache rather than rendering a few hundred table rows. The
     key names the snapshot (its time), the region's subregions as they are named now and the
-    templates' text, so none of them can change without a new key."""
+    templates' text (with the language and the order of the groups), so none of them can
+    change without a new key."""
     first, others = groups
     tasks = task_tables(snapshot.data["tasks"])
     names = [f"{sub.code}={sub.name}" for sub in subregions] + [
         f"{row['assignee_id']}={row['assignee__display_name']}|{row['assignee__username']}"
         for row in tasks["by_person"]
     ]
-    key = figures_key(region.code, months, snapshot, [*first, "|", *others], names)
-    kept = cache.get(key) if key is not None else None
+    cache_key = figures_key(region.code, months, snapshot, [*first, "|", *others], names)
+    kept = cache.get(cache_key) if cache_key is not None else None
     if kept is not None:
         return mark_safe(kept)  # noqa: S308 (HTML this function rendered and kept)
 
@@ -167,8 +168,8 @@ def _figures(
             "charts": chart_data(tables),
         },
     )
-    if key is not None:
-        cache.set(key, html, settings.DASHBOARD_FRESH_SECONDS)
+    if cache_key is not None:
+        cache.set(cache_key, html, settings.DASHBOARD_FRESH_SECONDS)
     return mark_safe(html)  # noqa: S308 (rendered by the template engine, which escapes)
 
 

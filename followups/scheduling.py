@@ -257,7 +257,10 @@ def _create_sql(source: str, kind: str = "%s", lookahead: str = "%s::integer") -
             WHERE followups_task.status = 'cancelled'"""  # noqa: S608
 
 
-def _create_params(kind: TaskKind, today: date, lookahead: int) -> list[Any]:
+def _create_params(kind: TaskKind | None, today: date, lookahead: int | None) -> list[Any]:
+    """`kind` None: the kinds and their look-aheads come from the due rows."""
+    if kind is None:
+        return [today, today, PENDING]
     return [kind.kind, today, today, lookahead, kind.kind, PENDING]
 
 
@@ -322,9 +325,7 @@ def plan_few(
         [kind.kind for kind in kinds],
         PENDING,
         child_ids,
-        today,
-        today,
-        PENDING,
+        *_create_params(None, today, None),
     ]
     counts = " UNION ALL ".join(
         f"SELECT '{name}', kind, count(*) FROM {name} GROUP BY kind"  # noqa: S608 (names made here)
