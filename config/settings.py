@@ -78,7 +78,8 @@ MIDDLEWARE = [
     "institutions.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, reading the user at once (no lazy proxy: every page reads it).
+    "institutions.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "institutions.middleware.IdleTimeoutMiddleware",
     # django-otp's, knowing the session's device from the user's cached principal.
@@ -111,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dashboards.context_processors.navigation",
             ],
+            # `|isodate` and `|isominute` in every template (core/templatetags/dates.py).
+            "builtins": ["core.templatetags.dates"],
         },
     },
 ]

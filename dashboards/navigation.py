@@ -15,7 +15,6 @@ from core.navigation import (
 )
 from dashboards.selectors import DASHBOARD_PERMISSION
 from institutions.principal import principal_for
-from institutions.selectors import active_memberships
 from institutions.twofactor import two_factor_required
 
 
@@ -24,7 +23,9 @@ def has_dashboard(user: Any) -> bool:
 
 
 def _roles_panel(user: Any) -> dict[str, Any]:
-    return {"memberships": list(active_memberships(user=user))}
+    # The principal holds them (read with the scope, kept between requests).
+    principal = principal_for(user)
+    return {"memberships": principal.roles if principal is not None else ()}
 
 
 def _security_panel(user: Any) -> dict[str, Any]:

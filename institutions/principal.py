@@ -32,6 +32,7 @@ from django_otp.models import Device
 
 from core.cache import now_and_at_commit
 from institutions.models import Agency, Institution, Membership, User
+from institutions.roles import Role
 from institutions.scopes import EMPTY_SCOPE, Scope, read_scope
 
 GENERATION_KEY = "principal:generation"
@@ -40,11 +41,26 @@ VERSION_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
+class HeldRole:
+    """One of the user's approved, active memberships as the work list names it: the role, the
+    organisation's name and the jurisdiction's region codes."""
+
+    role: str
+    organisation: str
+    jurisdiction: tuple[str, ...]
+
+    def get_role_display(self) -> str:
+        return str(dict(Role.choices).get(self.role, self.role))
+
+
+@dataclass(frozen=True)
 class Principal:
     scope: Scope
     permissions: frozenset[str]
     # The persistent ids of the user's confirmed two-factor devices (never their secrets).
     device_ids: frozenset[str]
+    # In the order they were given (the work list's "My roles").
+    roles: tuple[HeldRole, ...] = ()
 
     @property
     def has_device(self) -> bool:
@@ -52,7 +68,8 @@ class Principal:
 
 
 def _key(user_id: int) -> str:
-    return f"principal:{user_id}"
+    # v2: the entry holds the roles too (an entry of the earlier shape is never read).
+    return f"principal:v2:{user_id}"
 
 
 def _version_key(user_id: int) -> str:
@@ -70,6 +87,23 @@ def _read(user: User) -> Principal:
         scope=read_scope(user),
         permissions=frozenset(ModelBackend().get_all_permissions(user)),
         device_ids=frozenset(d.persistent_id for d in devices_for_user(user, confirmed=True)),
+        roles=_held_roles(user),
+    )
+
+
+def _held_roles(user: User) -> tuple[HeldRole, ...]:
+    # An organisation renamed renews every principal (`connect` below), a membership changed
+    # its user's.
+    rows = (
+        Membership.objects.filter(
+            user_id=user.pk, is_active=True, approval_status=Membership.Approval.APPROVED
+        )
+        .order_by("id")
+        .values_list("role", "agency__name", "institution__name", "jurisdiction")
+    )
+    return tuple(
+        HeldRole(role, agency or institution or "", tuple(jurisdiction or ()))
+        for role, agency, institution, jurisdiction in rows
     )
 
 

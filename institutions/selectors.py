@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from institutions.models import Institution, Membership, Region, User
+from institutions.models import Institution, Region, User
 from institutions.principal import scope_of
 from institutions.scopes import EMPTY_SCOPE, Scope, minimal_prefixes
 
@@ -20,16 +20,6 @@ def scope_for(user: User | AnonymousUser) -> Scope:
     if not user.is_authenticated or not user.is_active:
         return EMPTY_SCOPE
     return scope_of(user)
-
-
-def active_memberships(*, user: User) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(
-            user=user, is_active=True, approval_status=Membership.Approval.APPROVED
-        )
-        .select_related("agency__region", "institution__region")
-        .order_by("id")
-    )
 
 
 def region_within_scope(user: User | AnonymousUser, code: str) -> bool:

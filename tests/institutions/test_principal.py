@@ -119,6 +119,32 @@ def test_the_work_lists_security_panel_knows_the_device_from_the_principal():
     assert "Two-factor authentication is on." not in page
 
 
+def test_the_work_lists_roles_come_from_the_principal_and_follow_every_change():
+    """ "My roles" names each active role, its organisation and jurisdiction without reading
+    the memberships on a request the principal answers; a renamed organisation and an ended
+    membership show on the next request."""
+    client = client_for("director_a")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    membership = Membership.objects.get(user=user("director_a"), is_active=True)
+    organisation = membership.organisation
+    page = client.get("/").content.decode()
+    assert "Child director" in page
+    assert organisation.name in page
+    assert ", ".join(membership.jurisdiction) in page
+    sql_of(client, "/")
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/").content.decode()
+    assert "Child director" in page
+    assert not any("institutions_membership" in q["sql"] for q in captured.captured_queries)
+    organisation.name = "Fictional Renamed Committee"
+    organisation.save()
+    assert "Fictional Renamed Committee" in client.get("/").content.decode()
+    membership_end(membership=membership)
+    page = client.get("/").content.decode()
+    assert "Fictional Renamed Committee" not in page
+    assert "You have no role in any organisation yet." in page
+
+
 def test_what_was_read_inside_a_transaction_rolled_back_is_not_kept():
     client = client_for("director_a")
     director = user("director_a")
