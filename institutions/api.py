@@ -193,7 +193,14 @@ class BoundedCursorPagination(CursorPagination):
         ordering = tuple(getattr(view, "cursor_ordering", self.ordering))
         field = self._sort_field = self._field(ordering[0])
         fields = {"pk", *(order.lstrip("-") for order in ordering)}
-        keys = model._base_manager.filter(pk__in=queryset.order_by().values("pk")).only(*fields)
+        base = queryset.order_by()
+        if self._joins(base) == 0:
+            # No join: each row of the list is one row of its table, read by the list's own
+            # filter (a self-join would read the whole table's ids to match them).
+            keys = base.values(*fields)
+        else:
+            # A join may repeat a row: the keys are the table's rows the list names.
+            keys = model._base_manager.filter(pk__in=base.values("pk")).values(*fields)
         if isinstance(field, IntegerField) and self._is_narrow(queryset):
             # The same values under an expression no index provides: the planner sorts the
             # list's rows instead of walking the index (the cursor's positions are unchanged).
@@ -202,8 +209,16 @@ class BoundedCursorPagination(CursorPagination):
         page = super().paginate_queryset(keys, request, view)
         if page is None:
             return None
-        rows = {row.pk: row for row in queryset.order_by().filter(pk__in=[k.pk for k in page])}
-        return [rows[key.pk] for key in page if key.pk in rows]
+        wanted = [key["pk"] for key in page]
+        rows = {row.pk: row for row in base.filter(pk__in=wanted)}
+        return [rows[pk] for pk in wanted if pk in rows]
+
+    @staticmethod
+    def _joins(queryset: QuerySet[Any]) -> int:
+        """The joins the list's SQL makes (a join a filter set up and then trimmed, whose
+        alias nothing refers to any more, is left out of the SQL, and so here)."""
+        query = queryset.query
+        return sum(1 for alias in query.alias_map if query.alias_refcount[alias]) - 1
 
     def _field(self, order: str) -> Any:
         return self._model._meta.get_field(order.lstrip("-"))

@@ -10,14 +10,19 @@ import pytest
 import yaml
 from django.core.cache import cache
 from django.core.management import call_command
-from django.test import Client, override_settings
+from django.db import connection
+from django.test import Client, RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from cases.models import Child, Guardian
 from core.models import AccessEvent
+from institutions.api import BoundedCursorPagination
 from tests.conftest import client_for
 from tests.demo import DEMO_PASSWORD, user
 from tests.institutions.test_accounts import STRONG, make_supervisor
@@ -214,6 +219,38 @@ class TestPagesOfAList:
             queries.append(url)
         assert len(seen) == len(set(seen)) > 40
         assert seen == sorted(seen, reverse=True)  # newest first, by id
+
+    def test_a_list_without_joins_reads_its_keys_from_its_own_filter(self):
+        """The children's keys come from the list's filter on the table itself, not from the
+        whole table's ids matched against it (a self-join); the pages stay those above."""
+        client = client_for("county_civil")
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get("/api/v1/children/?page_size=40").json()
+        keys = [q["sql"] for q in captured.captured_queries if "cursor_sort_key" in q["sql"]]
+        assert len(keys) == 1
+        assert "IN (SELECT" not in keys[0]
+        assert len(body["results"]) == 40
+
+    def test_a_list_whose_join_repeats_rows_still_names_each_row_once(self):
+        """A join to a many side (a child with two active guardians) repeats the child: the
+        keys are then the table's rows the list names, each once."""
+        children = list(Child.objects.order_by("pk")[:3])
+        for child in children:
+            for name in ("Fictional Guardian One", "Fictional Guardian Two"):
+                Guardian.objects.create(child=child, name=name, relation="other", is_active=True)
+        joined = Child.objects.filter(pk__in=[c.pk for c in children], guardians__is_active=True)
+        assert joined.count() > len(children)  # the join repeats them
+        request = Request(RequestFactory().get("/", {"page_size": 2}))
+        seen: list[int] = []
+        while True:
+            pagination = BoundedCursorPagination()  # one per request, as DRF's views make it
+            page = pagination.paginate_queryset(joined, request)
+            seen.extend(row.pk for row in page)
+            following = pagination.get_next_link()
+            if following is None:
+                break
+            request = Request(RequestFactory().get(following))
+        assert seen == sorted((c.pk for c in children), reverse=True)
 
     def test_page_size_is_capped(self):
         body = client_for("county_civil").get("/api/v1/children/", {"page_size": 5000}).json()
