@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,9 +18,11 @@ class AssessmentsConfig(AppConfig):
             messages,
             navigation,
         )
-        from assessments.selectors import register_scopes
+        from assessments.models import Instrument, ReassessmentPolicy
+        from assessments.selectors import DUE_RULES_KEY, forget_due_rules, register_scopes
         from assessments.services import latest_result_risks, open_alert_risks
         from cases.services.risk import register_risk_source
+        from core.cache import read_with_principal
 
         file_integration.register()
         child_filters.register()
@@ -30,3 +33,9 @@ class AssessmentsConfig(AppConfig):
         navigation.register()
         messages.register()
         deidentify.register()
+        # The rules of the file's next due date, read with the principal and kept until an
+        # instrument or a policy changes.
+        read_with_principal(DUE_RULES_KEY)
+        for model in (Instrument, ReassessmentPolicy):
+            for signal in (post_save, post_delete):
+                signal.connect(forget_due_rules, sender=model, dispatch_uid=f"due-rules.{model}")

@@ -10,7 +10,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.models import Alert, Assessment
-from assessments.selectors import next_reassessment_due, no_instrument_for_age, trend_series
+from assessments.selectors import (
+    due_rules,
+    next_reassessment_due,
+    no_instrument_for_age,
+    trend_series,
+)
 from cases import sections, timeline
 from cases.models import Child
 from core.lists import choice_label, url_for_each
@@ -41,8 +46,9 @@ def section_context(child: Child, user: User) -> dict[str, Any]:
     for a in results:
         latest.setdefault(a.instrument.code, a)
     last = results[0].administered_on if results else None
-    no_instrument = no_instrument_for_age(child)
-    due = None if no_instrument else next_reassessment_due(child=child, last=last)
+    rules = due_rules(user)
+    no_instrument = no_instrument_for_age(child, ranges=rules.age_ranges)
+    due = None if no_instrument else next_reassessment_due(child=child, last=last, rules=rules)
     trends = trend_series(results=list(reversed(results)))
     for index, series in enumerate(trends, start=1):
         series["script_id"] = f"trend-{index}"

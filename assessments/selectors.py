@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -25,6 +29,7 @@ from cases.selectors.scope import (
     register_child_related,
 )
 from core.access import register
+from core.cache import now_and_at_commit, read_ahead
 from institutions.models import User
 from institutions.roles import Level
 from institutions.selectors import scope_for
@@ -108,8 +113,51 @@ def instrument_age_ranges() -> list[tuple[int, int]]:
     return list(current_instruments().values_list("min_age", "max_age"))
 
 
+@dataclass(frozen=True)
+class DueRules:
+    """What a child's next due date is computed from: the age ranges of the instruments in
+    use, and the reassessment policies in force as (risk level or None, category or "",
+    setting, interval in days)."""
+
+    age_ranges: tuple[tuple[int, int], ...]
+    policies: tuple[tuple[int | None, str, str, int], ...]
+
+
+# Every file page applies them, and an administrator changes them rarely: kept in the cache,
+# read in the round trip of the user's principal (core.cache.read_with_principal), forgotten
+# whenever an instrument or a policy is saved or deleted (now and when that commits). What a
+# migration or a bulk load changes, which sends no signal, shows within DUE_RULES_SECONDS.
+DUE_RULES_KEY = "assessments:due-rules:v1"
+DUE_RULES_SECONDS = 300
+
+
+def due_rules(user: User | AnonymousUser | None = None) -> DueRules:
+    kept = read_ahead(user, DUE_RULES_KEY)
+    if isinstance(kept, DueRules):
+        return kept
+    rules = DueRules(
+        age_ranges=tuple(instrument_age_ranges()),
+        policies=tuple(
+            ReassessmentPolicy.objects.filter(is_active=True)
+            .order_by("id")
+            .values_list("risk_level", "category", "setting", "interval_days")
+        ),
+    )
+    # Read inside a transaction, they may hold a change that may yet roll back.
+    if not connection.in_atomic_block:
+        cache.set(DUE_RULES_KEY, rules, DUE_RULES_SECONDS)
+    return rules
+
+
+def forget_due_rules(*args: Any, **kwargs: Any) -> None:
+    now_and_at_commit(lambda: cache.delete(DUE_RULES_KEY))
+
+
 def no_instrument_for_age(
-    child: Child, *, ranges: list[tuple[int, int]] | None = None, on: date | None = None
+    child: Child,
+    *,
+    ranges: Iterable[tuple[int, int]] | None = None,
+    on: date | None = None,
 ) -> bool:
     """The rule for "no instrument for this age": no instrument in use fits the child's age,
     so the child cannot be screened and no reassessment is due (shown instead of a date)."""
@@ -151,26 +199,36 @@ def trend_series(*, results: list[Assessment]) -> list[dict[str, Any]]:
     return list(series.values())
 
 
-def policy_interval(*, child: Child) -> int | None:
-    """The shortest interval (days) among the policies that match the child."""
-    settings_ = [ReassessmentPolicy.Setting.ANY]
+def policy_interval(*, child: Child, rules: DueRules | None = None) -> int | None:
+    """The shortest interval (days) among the policies in force that match the child: of its
+    risk level or any, of one of its categories or any, and of any setting or the child's (a
+    school, an institution). The scheduled planner applies the same rule in SQL
+    (followups.scheduling)."""
+    settings_ = {ReassessmentPolicy.Setting.ANY.value}
     if child.residential_institution_id:
-        settings_.append(ReassessmentPolicy.Setting.INSTITUTION)
+        settings_.add(ReassessmentPolicy.Setting.INSTITUTION.value)
     if child.school_id:
-        settings_.append(ReassessmentPolicy.Setting.SCHOOL)
-    intervals = ReassessmentPolicy.objects.filter(
-        Q(risk_level__isnull=True) | Q(risk_level=child.risk_level),
-        Q(category="") | Q(category__in=child.categories or ["-"]),
-        is_active=True,
-        setting__in=settings_,
-    ).values_list("interval_days", flat=True)
-    return min(intervals, default=None)
+        settings_.add(ReassessmentPolicy.Setting.SCHOOL.value)
+    categories = set(child.categories or ())
+    policies = (rules or due_rules()).policies
+    return min(
+        (
+            interval
+            for risk_level, category, setting, interval in policies
+            if (risk_level is None or risk_level == child.risk_level)
+            and (category == "" or category in categories)
+            and setting in settings_
+        ),
+        default=None,
+    )
 
 
-def next_reassessment_due(*, child: Child, last: date | None) -> date | None:
+def next_reassessment_due(
+    *, child: Child, last: date | None, rules: DueRules | None = None
+) -> date | None:
     """When the child is next due: the last assessment plus the policy's interval; today if
     never assessed; None if no policy applies."""
-    interval = policy_interval(child=child)
+    interval = policy_interval(child=child, rules=rules)
     if interval is None:
         return None
     if last is None:

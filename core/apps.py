@@ -10,8 +10,12 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core.access import register
+        from core.cache import read_with_principal
         from core.exports import export_job_scope_q
         from core.models import ExportJob
+        from core.notifications import badge_key
 
         # An export's file is its requester's alone (the one fetch answers 404 to anyone else).
         register(ExportJob, q=export_job_scope_q, child_id=None)
+        # The bell's count, on every page: read in the principal's round trip.
+        read_with_principal(badge_key)

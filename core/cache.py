@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
 from redis.exceptions import RedisError
@@ -106,3 +107,43 @@ def now_and_at_commit(forget: Callable[[], object]) -> None:
     them meanwhile is overruled by the second run."""
     forget()
     transaction.on_commit(forget)
+
+
+# --- read ahead with the signed-in user's principal ---------------------------------------------
+
+# Keys every page of a user reads (the bell's count, say), or a function naming one from the
+# user's id: `institutions.principal` asks for them in the same round trip as its own keys.
+_USER_KEYS: list[str | Callable[[int], str]] = []
+_READ_AHEAD = "_xq_read_ahead"
+
+
+def read_with_principal(key: str | Callable[[int], str]) -> None:
+    """Register a key to be read with each principal (from an AppConfig.ready())."""
+    if key not in _USER_KEYS:
+        _USER_KEYS.append(key)
+
+
+def user_keys(user_id: int) -> list[str]:
+    return [key if isinstance(key, str) else key(user_id) for key in _USER_KEYS]
+
+
+def keep_read_ahead(user: Any, found: dict[str, Any], keys: list[str]) -> None:
+    """Remember on the request's user object what `keys` held when the principal was read."""
+    setattr(user, _READ_AHEAD, {key: found.get(key) for key in keys})
+
+
+def read_ahead(user: Any, key: str) -> Any:
+    """What `key` holds: as read with the principal in this request (once: a second read asks
+    the cache), else from the cache. None when it holds nothing."""
+    kept: dict[str, Any] | None = getattr(user, _READ_AHEAD, None)
+    if kept is not None and key in kept:
+        return kept.pop(key)
+    return cache.get(key)
+
+
+def forget_read_ahead(user: Any, keys: list[str]) -> None:
+    """The user changed what `keys` hold in this request: later reads ask the cache."""
+    kept: dict[str, Any] | None = getattr(user, _READ_AHEAD, None)
+    if kept is not None:
+        for key in keys:
+            kept.pop(key, None)

@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.cache import now_and_at_commit
+from core.cache import forget_read_ahead, now_and_at_commit, read_ahead
 from core.models import Delivery, Notification, NotificationPreference
 
 
@@ -173,7 +173,7 @@ def notify_each(
     return rows
 
 
-def _badge_key(user_id: int) -> str:
+def badge_key(user_id: int) -> str:
     return f"unread:{user_id}"
 
 
@@ -189,8 +189,8 @@ def unread_badge_count(user: Any) -> int:
     generated province: 0.76 ms a page, growing every month); with the bound it prunes to the
     last few months when planning. Older unread notifications stay on the notifications
     page."""
-    key = _badge_key(user.pk)
-    kept = cache.get(key)
+    key = badge_key(user.pk)
+    kept = read_ahead(user, key)  # read with the user's principal (core.cache)
     if kept is not None:
         return int(kept)
     since = timezone.now() - timedelta(days=settings.NOTIFICATION_BADGE_DAYS)
@@ -203,7 +203,7 @@ def unread_badge_count(user: Any) -> int:
 
 
 def _forget_badges(user_ids: Iterable[int]) -> None:
-    keys = [_badge_key(pk) for pk in user_ids]
+    keys = [badge_key(pk) for pk in user_ids]
     now_and_at_commit(lambda: cache.delete_many(keys))
 
 
@@ -215,4 +215,5 @@ def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> i
         qs = qs.filter(pk__in=list(ids))
     changed = qs.update(read_at=timezone.now())
     _forget_badges([user.pk])
+    forget_read_ahead(user, [badge_key(user.pk)])
     return changed

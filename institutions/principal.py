@@ -30,7 +30,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django_otp import devices_for_user
 from django_otp.models import Device
 
-from core.cache import now_and_at_commit
+from core.cache import keep_read_ahead, now_and_at_commit, user_keys
+from core.compiled import RowById
 from institutions.models import Agency, Institution, Membership, User
 from institutions.roles import Role
 from institutions.scopes import EMPTY_SCOPE, Scope, read_scope
@@ -127,7 +128,10 @@ def principal_for(user: User | AnonymousUser) -> Principal | None:
     if kept is not None:
         return kept
     key, version_key = _key(user.pk), _version_key(user.pk)
-    found = cache.get_many([key, version_key, GENERATION_KEY])
+    # With the keys other reads of every page name for this user (one round trip for all).
+    ahead = user_keys(user.pk)
+    found = cache.get_many([key, version_key, GENERATION_KEY, *ahead])
+    keep_read_ahead(user, found, ahead)
     # The versions are read before the rows: a change committed meanwhile gives new versions,
     # so what is read now is kept under versions already out of date, and never used.
     generation = _current(GENERATION_KEY, found, None)
@@ -177,8 +181,16 @@ def forget_everyone() -> None:
     now_and_at_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
 
 
+_USER_BY_ID: RowById[User] = RowById(User)
+
+
 class PrincipalBackend(ModelBackend):
-    """Django's model backend, answering a user's permissions from their principal."""
+    """Django's model backend, answering a user's permissions from their principal, and
+    reading the signed-in user (every request) with SQL compiled once (core.compiled)."""
+
+    def get_user(self, user_id: Any) -> User | None:
+        user = _USER_BY_ID.get(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if obj is not None:
