@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from core.dbcursor import BoundCursor
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -75,7 +77,13 @@ def get_database(name: str = "DATABASE_URL") -> dict[str, Any]:
     # (on for any plan its cost model calls expensive) spent 390 ms compiling for a 25-row
     # list page at 1,000,000 children. Options given in the URL are kept after it.
     options = dict(config.get("OPTIONS") or {})
-    options["options"] = " ".join(filter(None, ["-c jit=off", options.get("options", "")]))
+    # Values bound by the server, and the statements run again and again prepared once per
+    # connection; each still planned for its own values (core/dbcursor.py says why).
+    options.setdefault("server_side_binding", True)
+    options.setdefault("cursor_factory", BoundCursor)
+    options.setdefault("prepare_threshold", 2)
+    server = ["-c jit=off", "-c plan_cache_mode=force_custom_plan"]
+    options["options"] = " ".join(filter(None, [*server, options.get("options", "")]))
     config["OPTIONS"] = options
     return dict(config)
 

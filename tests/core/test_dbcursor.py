@@ -1,0 +1,68 @@
+"""The database cursor (core/dbcursor.py): values bound by PostgreSQL, repeated statements
+prepared per connection and still planned for their own values, and the history context
+that django-pghistory puts in front of a write still reaching the write's history row."""
+
+from __future__ import annotations
+
+import pghistory
+import pytest
+from django.db import connection, transaction
+
+from cases.models import Child, ChildEvent
+
+
+def _prepared() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_a_statement_run_again_is_prepared_on_its_connection_and_planned_for_its_values():
+    assert connection.features.uses_server_side_binding
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_custom_plan"
+    names = list(Child.objects.order_by("pk").values_list("name", flat=True)[:3])
+    for name in names:
+        assert Child.objects.filter(name=name).exists()
+    statements = [s for s in _prepared() if '"cases_child"."name" = $1' in s]
+    assert len(statements) == 1  # one text for every name: the value is bound apart
+
+
+def _set_and_read(value: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('xq.test', %s, true); SELECT current_setting('xq.test') || %s",
+            [value, "!"],
+        )
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db
+def test_a_setting_in_front_of_a_statement_reaches_it_in_a_transaction():
+    with transaction.atomic():
+        assert _set_and_read("in a transaction") == "in a transaction!"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_setting_in_front_of_a_statement_reaches_it_outside_a_transaction():
+    # Autocommit: both statements run in one transaction of their own, and the setting,
+    # local to it, is gone after it.
+    assert connection.get_autocommit()
+    assert _set_and_read("alone") == "alone!"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('xq.test', true)")
+        assert cursor.fetchone()[0] in (None, "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_outside_a_transaction_keeps_its_history_context(demo_world):
+    child = Child.objects.order_by("pk").first()
+    assert connection.get_autocommit()
+    with pghistory.context(job="test-bound-cursor"):
+        Child.objects.filter(pk=child.pk).update(notes="changed without a transaction")
+    event = ChildEvent.objects.filter(pgh_obj_id=child.pk).order_by("-pgh_id").first()
+    assert event.notes == "changed without a transaction"
+    assert event.pgh_context is not None
+    assert event.pgh_context.metadata["job"] == "test-bound-cursor"
