@@ -28,6 +28,9 @@ from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]  
     ServerBindingCursor,
 )
 
+# How many prepared statements a connection keeps (psycopg's default, 100, is about what one
+# process's pages use: it would prepare, drop and prepare again).
+PREPARED_MAX = 400
 _SET_CONFIG = "SELECT set_config("
 _SEPARATOR = "; "
 
@@ -56,3 +59,10 @@ class BoundCursor(ServerBindingCursor):
         for text, values in settings:
             super().execute(text, values or None)
         return super().execute(last, last_params or None, **kwargs)
+
+
+def keep_more_prepared(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """`connection_created` receiver (CoreConfig.ready)."""
+    raw = getattr(connection, "connection", None)
+    if raw is not None and hasattr(raw, "prepared_max"):
+        raw.prepared_max = PREPARED_MAX

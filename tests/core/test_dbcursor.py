@@ -26,7 +26,7 @@ def test_a_statement_run_again_is_prepared_on_its_connection_and_planned_for_its
     names = list(Child.objects.order_by("pk").values_list("name", flat=True)[:3])
     for name in names:
         assert Child.objects.filter(name=name).exists()
-    statements = [s for s in _prepared() if '"cases_child"."name" = $1' in s]
+    statements = [s for s in _prepared() if '"cases_child"."name" = $' in s]
     assert len(statements) == 1  # one text for every name: the value is bound apart
 
 
@@ -66,3 +66,15 @@ def test_a_write_outside_a_transaction_keeps_its_history_context(demo_world):
     assert event.notes == "changed without a transaction"
     assert event.pgh_context is not None
     assert event.pgh_context.metadata["job"] == "test-bound-cursor"
+
+
+@pytest.mark.django_db
+def test_a_connection_keeps_the_statements_of_every_page_prepared():
+    # More distinct statements than psycopg keeps by default (100): the first is still kept.
+    with connection.cursor() as cursor:
+        for n in range(150):
+            for _ in range(3):  # prepared at the third run (prepare_threshold = 2)
+                cursor.execute(f"SELECT %s::int + {n} AS xq_prepared_{n}", [1])
+    kept = {s for s in _prepared() if "xq_prepared_" in s}
+    assert any(s.endswith("xq_prepared_0") for s in kept)
+    assert len(kept) == 150
