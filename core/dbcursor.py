@@ -17,13 +17,19 @@ One thing server-side binding refuses is several statements with parameters in o
 django-pghistory and django-pgtrigger put `SELECT set_config(...)` in front of the statements
 they track (the history context, the triggers to ignore), in the same call: such a call is run
 here as its statements in turn, inside one transaction (their `set_config(..., true)` lasts
-until the end of the transaction, and the tracked statement must see it).
+until the end of the transaction, and the tracked statement must see it). pghistory puts its
+context in front of every write, but only the tables it tracks have a trigger that reads it:
+in front of a write to any other table (the access log a page writes, say) it is left out,
+and the write is one statement again, without a transaction of its own.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
+from django.apps import apps
 from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]  # psycopg 3 only
     ServerBindingCursor,
 )
@@ -33,22 +39,53 @@ from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]  
 PREPARED_MAX = 400
 _SET_CONFIG = "SELECT set_config("
 _SEPARATOR = "; "
+_HISTORY_CONTEXT = "SELECT set_config('pghistory."
+# The table a plain INSERT, UPDATE or DELETE of Django's writes to.
+_TARGET = re.compile(r'(?:INSERT INTO|UPDATE|DELETE FROM) "([^"]+)"')
+
+
+@cache
+def history_tables() -> frozenset[str]:
+    """The tables whose changes pghistory records (its triggers read the context)."""
+    from pghistory.models import Event
+
+    tracked = (
+        getattr(model, "pgh_tracked_model", None)
+        for model in apps.get_models()
+        if issubclass(model, Event)
+    )
+    return frozenset(model._meta.db_table for model in tracked if model is not None)
+
+
+def split_settings(query: str, params: Any) -> list[tuple[str, Any]]:
+    """The statements of one call, each with its parameters: the `set_config` statements in
+    front, then the statement they are for. The history context is left out in front of a
+    write to a table pghistory does not track."""
+    statements = []
+    while query.startswith(_SET_CONFIG) and _SEPARATOR in query:
+        head, query = query.split(_SEPARATOR, 1)
+        if isinstance(params, dict):
+            statements.append((head, params))
+        else:
+            taken = head.count("%s")
+            statements.append((head, params[:taken]))
+            params = params[taken:]
+    target = _TARGET.match(query)
+    if target is not None and target.group(1) not in history_tables():
+        statements = [
+            (text, values) for text, values in statements if not text.startswith(_HISTORY_CONTEXT)
+        ]
+    statements.append((query, params))
+    return statements
 
 
 class BoundCursor(ServerBindingCursor):
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         if not (params and isinstance(query, str) and query.startswith(_SET_CONFIG)):
             return super().execute(query, params, **kwargs)
-        statements = []
-        while query.startswith(_SET_CONFIG) and _SEPARATOR in query:
-            head, query = query.split(_SEPARATOR, 1)
-            if isinstance(params, dict):
-                statements.append((head, params))
-            else:
-                taken = head.count("%s")
-                statements.append((head, params[:taken]))
-                params = params[taken:]
-        statements.append((query, params))
+        statements = split_settings(query, params)
+        if len(statements) == 1:
+            return super().execute(*statements[0], **kwargs)
         if not self.connection.autocommit:
             return self._run(statements, kwargs)
         with self.connection.transaction():

@@ -78,3 +78,44 @@ def test_a_connection_keeps_the_statements_of_every_page_prepared():
     kept = {s for s in _prepared() if "xq_prepared_" in s}
     assert any(s.endswith("xq_prepared_0") for s in kept)
     assert len(kept) == 150
+
+
+CONTEXT = (
+    "SELECT set_config('pghistory.context_id', %s, true), "
+    "set_config('pghistory.context_metadata', %s, true); "
+)
+IGNORE = "SELECT set_config('pgtrigger.ignore', %s, true); "
+
+
+@pytest.mark.parametrize(
+    ("write", "kept"),
+    [
+        # The tables pghistory tracks keep the context in front of their writes.
+        ('UPDATE "cases_child" SET "notes" = %s WHERE "cases_child"."id" = %s', True),
+        ('INSERT INTO "cases_guardian" ("name") VALUES (%s) RETURNING "id"', True),
+        ('DELETE FROM "cases_careteammember" WHERE "id" = %s', True),
+        # Any other table's write is one statement again.
+        ('INSERT INTO "cases_accessevent" ("path") VALUES (%s) RETURNING "id"', False),
+        ('UPDATE "followups_task" SET "status" = %s WHERE "id" = %s', False),
+        # What is not a plain write of Django's keeps it (it may write anywhere).
+        ("WITH moved AS (UPDATE cases_child SET notes = %s RETURNING id) SELECT %s", True),
+        ("UPDATE followups_task t SET status = %s WHERE t.id = %s", True),
+    ],
+)
+def test_the_history_context_goes_only_in_front_of_writes_that_record_history(write, kept):
+    from core.dbcursor import split_settings
+
+    values = ["x", 7][: write.count("%s")]
+    statements = split_settings(CONTEXT + write, ["context-id", "{}", *values])
+    assert statements[-1] == (write, values)
+    assert len(statements) == (2 if kept else 1)
+    if kept:
+        assert statements[0] == (CONTEXT.removesuffix("; "), ["context-id", "{}"])
+
+
+def test_the_triggers_to_ignore_stay_in_front_of_any_write():
+    from core.dbcursor import split_settings
+
+    write = 'INSERT INTO "cases_accessevent" ("path") VALUES (%s)'
+    statements = split_settings(IGNORE + CONTEXT + write, ["{t}", "id", "{}", "/"])
+    assert statements == [(IGNORE.removesuffix("; "), ["{t}"]), (write, ["/"])]
