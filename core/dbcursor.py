@@ -5,8 +5,8 @@ Django's default psycopg cursor writes every value into the statement's text (cl
 binding), so PostgreSQL parses a new text for each request. With the values sent apart
 (server-side binding) the text of a page's statements is the same at every request, and psycopg
 prepares those it has seen `prepare_threshold` times: PostgreSQL parses and analyses them once
-per connection. In-process, over the benchmark's mix of pages, PostgreSQL's CPU per request
-fell from 6.5 to 5.5 ms and the app's time from 25.8 to 23.4 ms.
+per connection. Over the benchmark's mix of pages replayed in-process, PostgreSQL's CPU a
+request went from about 6.4 ms to 4.8-5.6 ms (README, "Performance").
 
 Plans are not kept: the connection runs with `plan_cache_mode=force_custom_plan` (config.env),
 so every execution is planned for its own values as before. A generic plan, which PostgreSQL
