@@ -19,10 +19,24 @@
     if (!signedOut) { caches.delete(PAGES); return; }
     // Once the page and its files have loaded (the worker still answering for this page keeps
     // no more copies then): the worker first, then what it kept, then the queue.
+    // A worker still installing (registered by the page just before) goes on filling its
+    // cache after it is unregistered: it is let finish (5 s at most) before the caches go.
+    var settled = function (registration) {
+      var worker = registration.installing;
+      if (!worker) { return Promise.resolve(); }
+      return new Promise(function (resolve) {
+        worker.addEventListener("statechange", function () {
+          if (worker.state !== "installing") { resolve(); }
+        });
+        setTimeout(resolve, 5000);
+      });
+    };
     var wipe = function () {
       var workers = "serviceWorker" in navigator
         ? navigator.serviceWorker.getRegistrations().then(function (found) {
-          return Promise.all(found.map(function (worker) { return worker.unregister(); }));
+          return Promise.all(found.map(function (registration) {
+            return settled(registration).then(function () { return registration.unregister(); });
+          }));
         })
         : Promise.resolve();
       workers.catch(function () {}).then(function () {
