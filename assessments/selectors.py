@@ -156,13 +156,13 @@ def forget_due_rules(*args: Any, **kwargs: Any) -> None:
 def no_instrument_for_age(
     child: Child,
     *,
-    ranges: Iterable[tuple[int, int]] | None = None,
+    ranges: Iterable[tuple[int, int]],
     on: date | None = None,
 ) -> bool:
     """The rule for "no instrument for this age": no instrument in use fits the child's age,
-    so the child cannot be screened and no reassessment is due (shown instead of a date)."""
+    so the child cannot be screened and no reassessment is due (shown instead of a date).
+    `ranges` are `due_rules().age_ranges`, read once for many children."""
     age = child.age(on)
-    ranges = instrument_age_ranges() if ranges is None else ranges
     return not any(low <= age <= high for low, high in ranges)
 
 

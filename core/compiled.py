@@ -26,10 +26,11 @@ _PLACEHOLDER = -(2**62) + 12_345
 
 
 class _Compiled:
-    __slots__ = ("compiler", "converters", "index", "names", "params", "sql")
+    __slots__ = ("compiler", "converters", "index", "names", "params", "prep", "sql")
 
-    def __init__(self, compiler: Any, placeholder: Any) -> None:
+    def __init__(self, compiler: Any, placeholder: Any, prep: Any) -> None:
         self.compiler = compiler
+        self.prep = prep
         self.sql, params = compiler.as_sql()
         self.params = list(params)
         self.index = self.params.index(placeholder)
@@ -57,9 +58,12 @@ class RowById(Generic[M]):
         connection = connections[using]
         found = kept.get(using)
         if found is None or found[0] is not connection:
-            placeholder = self._field.to_python(str(_PLACEHOLDER))
+            field = self._field
+            placeholder = field.to_python(str(_PLACEHOLDER))
             queryset = self.model._default_manager.using(using).filter(**{self.field: placeholder})
-            compiled = _Compiled(queryset.query.get_compiler(using), placeholder)
+            compiled = _Compiled(
+                queryset.query.get_compiler(using), placeholder, field.get_prep_value
+            )
             found = kept[using] = (connection, compiled)
         return found[1]
 
@@ -67,7 +71,7 @@ class RowById(Generic[M]):
         alias = using or self.model._default_manager.db
         compiled = self._compiled(alias)
         params = list(compiled.params)
-        params[compiled.index] = self._field.get_prep_value(value)
+        params[compiled.index] = compiled.prep(value)
         with connections[alias].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             row = cursor.fetchone()

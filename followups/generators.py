@@ -90,13 +90,33 @@ def reassessments_due(today: date, child_ids: list[int] | None) -> QuerySet[Any]
     shortest matching interval (residents of institutions and pupils have rows of their own);
     never assessed: due from the day the file was opened. Falls to the care team's
     mental-health teacher, else its child director, else the region's."""
+    last = _last(Assessment, "administered_on", amendments__isnull=True)
+    qs = (
+        _active_children(child_ids)
+        .annotate(_interval=reassessment_interval())
+        .filter(_interval__isnull=False)
+    )
+    due = Coalesce(plus_days(last, F("_interval")), created_on())
+    return rows(
+        qs,
+        child=F("pk"),
+        due=due,
+        assignee=responsible_person(TeamRole.COUNSELLOR, TeamRole.CHILD_DIRECTOR),
+        source=None,
+    )
+
+
+def reassessment_interval() -> Subquery:
+    """For the outer child: the shortest interval (days) of the reassessment policies in force
+    that match it, or NULL. The file page applies the same rule in Python
+    (`assessments.selectors.policy_interval`)."""
     setting_matches = (
         Q(setting=ReassessmentPolicy.Setting.ANY)
         | Q(setting=ReassessmentPolicy.Setting.INSTITUTION)
         & Q(IsSet(OuterRef("residential_institution_id")))
         | Q(setting=ReassessmentPolicy.Setting.SCHOOL) & Q(IsSet(OuterRef("school_id")))
     )
-    interval = Subquery(
+    return Subquery(
         ReassessmentPolicy.objects.filter(
             setting_matches,
             Q(risk_level__isnull=True) | Q(risk_level=OuterRef("risk_level")),
@@ -106,16 +126,6 @@ def reassessments_due(today: date, child_ids: list[int] | None) -> QuerySet[Any]
         .order_by("interval_days")
         .values("interval_days")[:1],
         output_field=IntegerField(),
-    )
-    last = _last(Assessment, "administered_on", amendments__isnull=True)
-    qs = _active_children(child_ids).annotate(_interval=interval).filter(_interval__isnull=False)
-    due = Coalesce(plus_days(last, F("_interval")), created_on())
-    return rows(
-        qs,
-        child=F("pk"),
-        due=due,
-        assignee=responsible_person(TeamRole.COUNSELLOR, TeamRole.CHILD_DIRECTOR),
-        source=None,
     )
 
 

@@ -287,6 +287,13 @@ class Institution(models.Model):
         return self.name
 
 
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def in_force(self) -> MembershipQuerySet:
+        """The memberships that give something now: active and approved (the database keeps
+        `is_active` false for anything not approved; both are asked for, as the index is)."""
+        return self.filter(is_active=True, approval_status=Membership.Approval.APPROVED)
+
+
 class Membership(models.Model):
     """A user's role in one agency or institution, with the region codes they cover.
 
@@ -357,6 +364,8 @@ class Membership(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("approved or refused at"), null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership")

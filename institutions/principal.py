@@ -51,7 +51,10 @@ class HeldRole:
     jurisdiction: tuple[str, ...]
 
     def get_role_display(self) -> str:
-        return str(dict(Role.choices).get(self.role, self.role))
+        try:
+            return str(Role(self.role).label)
+        except ValueError:  # a role no longer offered, in an entry cached before
+            return self.role
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,8 @@ def _held_roles(user: User) -> tuple[HeldRole, ...]:
     # An organisation renamed renews every principal (`connect` below), a membership changed
     # its user's.
     rows = (
-        Membership.objects.filter(
-            user_id=user.pk, is_active=True, approval_status=Membership.Approval.APPROVED
-        )
+        Membership.objects.in_force()
+        .filter(user_id=user.pk)
         .order_by("id")
         .values_list("role", "agency__name", "institution__name", "jurisdiction")
     )

@@ -101,9 +101,11 @@ def read_scope(user: User) -> Scope:
     residences: dict[int, Level] = {}
     agency_regions: dict[tuple[str, str], Level] = {}
     consent_institutions: set[int] = set()
-    rows = Membership.objects.filter(
-        user_id=user.pk, is_active=True, approval_status=Membership.Approval.APPROVED
-    ).values_list("role", "jurisdiction", "institution_id", "institution__kind", "agency__kind")
+    rows = (
+        Membership.objects.in_force()
+        .filter(user_id=user.pk)
+        .values_list("role", "jurisdiction", "institution_id", "institution__kind", "agency__kind")
+    )
     for role_value, jurisdiction, institution_id, institution_kind, agency_kind in rows:
         role = Role(role_value)
         roles.add(role)

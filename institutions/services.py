@@ -157,11 +157,7 @@ def resolve_permissions(names: Iterable[str]) -> list[Permission]:
 
 def user_roles_sync(user: User) -> None:
     """Put the user in exactly the role groups of their active, approved memberships."""
-    roles = set(
-        Membership.objects.filter(
-            user=user, is_active=True, approval_status=Membership.Approval.APPROVED
-        ).values_list("role", flat=True)
-    )
+    roles = set(Membership.objects.in_force().filter(user=user).values_list("role", flat=True))
     role_groups = Group.objects.filter(name__startswith="role:")
     wanted = [g for g in role_groups if g.name in {group_name(r) for r in roles}]
     user.groups.remove(*[g for g in role_groups if g not in wanted])

@@ -11,7 +11,7 @@ from assessments.scoring import TOTAL, text_in
 from assessments.screening.roster import Progress, progress_of, session_roster
 from assessments.selectors import (
     assessments_visible_to,
-    instrument_age_ranges,
+    due_rules,
     no_instrument_for_age,
 )
 from cases.models import RiskLevel
@@ -82,7 +82,7 @@ def session_summary(
         if r.critical_items
     ]
     roster = session_roster(session=session, user=user)
-    ranges = instrument_age_ranges()
+    ranges = due_rules(user).age_ranges
     no_instrument = sum(
         1
         for row in roster

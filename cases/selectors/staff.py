@@ -62,12 +62,9 @@ def care_team_candidates(*, child: Child) -> QuerySet[User]:
     if child.residential_institution_id:
         place |= Q(institution_id=child.residential_institution_id)
     near = Q(jurisdiction__overlap=covering) | (Q(jurisdiction=[]) & place)
-    member_ids = Membership.objects.filter(
-        near,
-        is_active=True,
-        approval_status=Membership.Approval.APPROVED,
-        role__in=CARE_TEAM_ROLES,
-    ).values("user_id")
+    member_ids = (
+        Membership.objects.in_force().filter(near, role__in=CARE_TEAM_ROLES).values("user_id")
+    )
     return User.objects.filter(pk__in=member_ids, is_active=True).order_by(
         "display_name", "username"
     )

@@ -1,6 +1,7 @@
 """The rules of a child's next reassessment (instruments' age ranges, reassessment policies) are
 read once and kept in the cache, read with the user's principal, and forgotten when an
-instrument or a policy changes; the policy matched in Python is the one the database matches."""
+instrument or a policy changes; the policy matched in Python is the one the scheduled planner
+matches in SQL."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import itertools
 
 import pytest
 from django.core.cache import cache
-from django.db.models import Q
 
 from assessments.models import Instrument, ReassessmentPolicy
 from assessments.selectors import DUE_RULES_KEY, DueRules, due_rules, policy_interval
 from cases.models import Child, RiskLevel
 from cases.models.child import Category
+from followups.generators import reassessment_interval
 from institutions.models import User
 from institutions.principal import principal_for
 
@@ -21,22 +22,17 @@ pytestmark = pytest.mark.django_db
 
 
 def _interval_in_sql(child: Child) -> int | None:
-    """The rule as a query (as the file page asked it before the rules were kept)."""
-    settings_ = ["any"]
-    if child.residential_institution_id:
-        settings_.append("institution")
-    if child.school_id:
-        settings_.append("school")
-    intervals = ReassessmentPolicy.objects.filter(
-        Q(risk_level__isnull=True) | Q(risk_level=child.risk_level),
-        Q(category="") | Q(category__in=child.categories or ["-"]),
-        is_active=True,
-        setting__in=settings_,
-    ).values_list("interval_days", flat=True)
-    return min(intervals, default=None)
+    """The rule as the scheduled planner applies it (followups.generators), on the saved row."""
+    child.save(update_fields=["risk_level", "categories"])
+    return (
+        Child.objects.filter(pk=child.pk)
+        .annotate(interval=reassessment_interval())
+        .values_list("interval", flat=True)
+        .get()
+    )
 
 
-def test_the_policy_matched_in_python_is_the_one_the_database_matches():
+def test_the_policy_matched_in_python_is_the_one_the_planner_matches():
     # Policies of every kind, some out of force, on top of the demo's.
     for n, (risk, category, setting) in enumerate(
         itertools.product(
